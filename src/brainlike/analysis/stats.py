@@ -1,0 +1,120 @@
+"""Architecture statistics: parameters, FLOPs, output shapes and receptive fields per area.
+
+FLOPs are counted by torch's FlopCounterMode (a multiply-add counts as two FLOPs; convolutions and
+matrix products only). Receptive fields are measured, not derived by hand: the gradient of an area's
+centre unit (last step) with respect to the input is non-zero exactly on the pixels that can reach
+it. Normalisation layers that pool over space (GroupNorm, LayerNorm, InstanceNorm) would make every
+unit depend on every pixel, so they are bypassed while measuring; the result is the receptive field of
+the convolutional geometry, which is what "RF size" means for these models.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from brainlike.recording import card_of, record
+from brainlike.transforms import pixels_to_degrees
+
+_SPATIAL_NORMS = (nn.GroupNorm, nn.LayerNorm, nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)
+
+
+@dataclass(frozen=True)
+class AreaStats:
+    area: str
+    steps: int
+    shape: tuple[int, ...]
+    flops: int
+    rf_pixels: int
+    rf_degrees: float
+    rf_clipped: bool
+
+
+@dataclass(frozen=True)
+class ModelStats:
+    name: str
+    input_size: int
+    params: int
+    flops: int
+    areas: tuple[AreaStats, ...]
+
+
+def param_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def count_flops(model: nn.Module, x: torch.Tensor) -> tuple[int, dict[str, int]]:
+    """Total FLOPs of one forward pass on `x`, and FLOPs per top-level child module."""
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        was_training = model.training
+        model.eval()
+        try:
+            model(x)
+        finally:
+            model.train(was_training)
+    counts = counter.get_flop_counts()
+    root = type(model).__name__
+    per_child = {}
+    for name, _ in model.named_children():
+        per_child[name] = int(sum(counts.get(f"{root}.{name}", {}).values()))
+    return int(counter.get_total_flops()), per_child
+
+
+def receptive_fields(model: nn.Module, input_size: int, *, samples: int = 2, seed: int = 0) -> dict[str, tuple[int, bool]]:
+    """Area -> (RF width in pixels of the centre unit at the last step, clipped by the input edge)."""
+    card = card_of(model)
+    probe = copy.deepcopy(model).eval()
+    for module in probe.modules():
+        if isinstance(module, _SPATIAL_NORMS):
+            module.register_forward_hook(lambda _m, inputs, _out: inputs[0])
+    modules = dict(probe.named_modules())
+    last: dict[str, torch.Tensor] = {}
+    for area in card.areas:
+        modules[area.tap].register_forward_hook(
+            lambda _m, _i, out, name=area.name: last.__setitem__(name, out))
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(samples, 3, input_size, input_size, generator=generator, requires_grad=True)
+    probe(x)
+    result = {}
+    names = [a.name for a in card.areas if a.name in last]
+    for i, name in enumerate(names):
+        out = last[name]
+        if out.ndim != 4:
+            continue
+        centre = out[:, :, out.shape[2] // 2, out.shape[3] // 2].sum()
+        (grad,) = torch.autograd.grad(centre, x, retain_graph=i < len(names) - 1)
+        touched = grad.abs().sum(dim=(0, 1)) > 0
+        rows = touched.any(dim=1).nonzero()
+        cols = touched.any(dim=0).nonzero()
+        if not len(rows):
+            continue
+        height = int(rows.max() - rows.min() + 1)
+        width = int(cols.max() - cols.min() + 1)
+        clipped = bool(rows.min() == 0 or cols.min() == 0 or rows.max() == input_size - 1
+                       or cols.max() == input_size - 1)
+        result[name] = (max(height, width), clipped)
+    return result
+
+
+def model_stats(model: nn.Module, input_size: int | None = None) -> ModelStats:
+    """Params, FLOPs per forward, and per area: steps, output shape, FLOPs and RF size."""
+    card = card_of(model)
+    size = input_size or card.input_size
+    x = torch.zeros(1, 3, size, size)
+    total, per_child = count_flops(model, x)
+    shapes = {area: steps[-1].shape for area, steps in record(model, x, steps=[-1]).items()}
+    fields = receptive_fields(model, size)
+    rows = []
+    for area in card.areas:
+        top = area.tap.split(".", 1)[0]
+        rf, clipped = fields.get(area.name, (0, False))
+        rows.append(AreaStats(
+            area=area.name, steps=area.steps, shape=tuple(shapes[area.name][1:]), flops=per_child.get(top, 0),
+            rf_pixels=rf, rf_degrees=pixels_to_degrees(rf, visual_degrees=card.visual_degrees, input_size=size),
+            rf_clipped=clipped,
+        ))
+    return ModelStats(card.name, size, param_count(model), total, tuple(rows))

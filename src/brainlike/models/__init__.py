@@ -1,0 +1,3 @@
+"""Model families; importing this package registers every variant."""
+
+from brainlike.models import cornet  # noqa: F401

@@ -1,0 +1,142 @@
+"""Per-area, per-time-step activations, read through the areas' taps.
+
+Every registered model passes each area's output through an `nn.Identity` tap once per time step of
+that area. `record()` hooks those taps, so the k-th call of an area's tap is that area's step k; the
+Brain-Score name of that activation is `"{area}.output-t{k}"`. Everything in brainlike that reads
+activations goes through here.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterable, Sequence
+
+import torch
+import torch.nn as nn
+
+from brainlike.errors import BrainlikeError
+from brainlike.registry import Area, ModelCard
+
+ALL_STREAMS = "all"
+
+
+def layer_name(area: str, step: int) -> str:
+    """Brain-Score's name for the activation of `area` at `step` (0-based hook-call order)."""
+    return f"{area}.output-t{step}"
+
+
+def card_of(model: nn.Module) -> ModelCard:
+    card = getattr(model, "card", None)
+    if card is None:
+        raise BrainlikeError(
+            f"{type(model).__name__} has no model card; build it with brainlike.create_model(...)"
+        )
+    return card
+
+
+def _streams(area: Area, stream: str | None) -> list[str]:
+    if stream is None:
+        return [area.streams[0]]
+    if stream == ALL_STREAMS:
+        return list(area.streams)
+    if stream not in area.taps:
+        raise BrainlikeError(f"area {area.name} has streams {', '.join(area.streams)}, not {stream!r}")
+    return [stream]
+
+
+class _StopForward(Exception):
+    """Raised from a hook once every requested activation has been seen."""
+
+
+@contextmanager
+def _eval_mode(model: nn.Module):
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
+
+
+def record(
+    model: nn.Module,
+    x: torch.Tensor,
+    areas: Iterable[str] | None = None,
+    steps: Sequence[int] | None = None,
+    stream: str | None = None,
+    *,
+    full_forward: bool = False,
+) -> dict[str, list[torch.Tensor]]:
+    """Run `x` through `model` and return `{area: [activation per step]}`.
+
+    areas: names from the model card (default: all). steps: which steps to keep (default: all the
+    area has; negative indices count from the end). stream: for models with several streams per area
+    (BLT-VS: "bu", "td"), which one; None is the first, "all" returns every stream under keys
+    `"{area}.{stream}"`. The model runs in eval mode without gradients; once every requested
+    activation is in, the forward pass is cut short unless `full_forward` is set. Activations of steps
+    listed in the area's `silent_steps` do not depend on the image.
+    """
+    card = card_of(model)
+    chosen = [card.area(a) for a in (areas if areas is not None else card.area_names)]
+    if not chosen:
+        raise BrainlikeError("no areas to record")
+    modules = dict(model.named_modules())
+    wanted: dict[str, tuple[str, list[int]]] = {}
+    for area in chosen:
+        keep = _normalise_steps(area, steps)
+        several = stream == ALL_STREAMS and len(area.streams) > 1
+        for s in _streams(area, stream):
+            key = f"{area.name}.{s}" if several else area.name
+            path = area.taps[s]
+            if path not in modules:
+                raise BrainlikeError(f"{card.name}: tap {path!r} of area {area.name} is not in the model")
+            wanted[key] = (path, keep)
+
+    calls: dict[str, int] = {key: 0 for key in wanted}
+    out: dict[str, list[torch.Tensor]] = {key: [] for key in wanted}
+    needed = {key: max(keep) + 1 for key, (_, keep) in wanted.items()}
+
+    def make_hook(key: str, keep: list[int]):
+        keep_set = set(keep)
+
+        def hook(_module, _inputs, output):
+            step = calls[key]
+            calls[key] = step + 1
+            if step in keep_set:
+                out[key].append(output.detach())
+            if not full_forward and all(calls[k] >= needed[k] for k in calls):
+                raise _StopForward
+
+        return hook
+
+    handles = [modules[path].register_forward_hook(make_hook(key, keep)) for key, (path, keep) in wanted.items()]
+    try:
+        with torch.no_grad(), _eval_mode(model):
+            model(x)
+    except _StopForward:
+        pass
+    finally:
+        for handle in handles:
+            handle.remove()
+
+    for key, (path, keep) in wanted.items():
+        if len(out[key]) != len(keep):
+            raise BrainlikeError(
+                f"{card.name}: tap {path} was called {calls[key]} times, but steps {keep} were requested"
+            )
+    return out
+
+
+def _normalise_steps(area: Area, steps: Sequence[int] | None) -> list[int]:
+    if steps is None:
+        return list(range(area.steps))
+    chosen = sorted({s + area.steps if s < 0 else s for s in steps})
+    bad = [s for s in chosen if not 0 <= s < area.steps]
+    if bad:
+        raise BrainlikeError(f"area {area.name} has steps 0..{area.steps - 1}; asked for {bad}")
+    return chosen
+
+
+def layer_names(card: ModelCard) -> list[str]:
+    """All Brain-Score layer names of a model's areas, in area then step order."""
+    return [layer_name(a.name, t) for a in card.areas for t in range(a.steps)]

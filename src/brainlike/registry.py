@@ -1,0 +1,211 @@
+"""The model registry: builder functions, their metadata cards, and `create_model`.
+
+A model family registers each published variant with `@register_model(name, card=...)`. The card is
+kept apart from the builder: it says what the model is (areas, taps, time steps, visual degrees,
+weights, citation) without building it. A card may depend on the constructor arguments (the number
+of time steps of CORnet-R, say), so `card` can be a function of the same keyword arguments as the
+builder.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import inspect
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Mapping
+
+import torch.nn as nn
+
+from brainlike.errors import BrainlikeError
+
+
+TimeBin = tuple[float, float]
+
+
+def uniform_bins(start_ms: float, step_ms: float, steps: int) -> tuple[TimeBin, ...]:
+    """Consecutive bins of `step_ms` starting at `start_ms`: step t -> (start + t*step, start + (t+1)*step)."""
+    return tuple((start_ms + t * step_ms, start_ms + (t + 1) * step_ms) for t in range(steps))
+
+
+@dataclass(frozen=True)
+class Area:
+    """One cortical area of a model: where its activations pass, and when.
+
+    `taps` maps a stream name to the module path of the `nn.Identity` the stream passes through once
+    per time step (`{"output": "V1.output"}` for single-stream models; BLT-VS has "bu" and "td").
+    `time_bins[t]` is the (start, end) in ms after stimulus onset that step t stands for, or None
+    for a step with no commitment. `silent_steps` lists the steps whose output does not depend on
+    the image yet. `region` is the Brain-Score region the area is committed to, if any.
+    """
+
+    name: str
+    taps: Mapping[str, str]
+    time_bins: tuple[TimeBin | None, ...]
+    silent_steps: tuple[int, ...] = ()
+    region: str | None = None
+
+    @property
+    def steps(self) -> int:
+        return len(self.time_bins)
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        return tuple(self.taps)
+
+    @property
+    def tap(self) -> str:
+        """The module path of the area's primary (first) stream."""
+        return next(iter(self.taps.values()))
+
+    def time_bin(self, step: int) -> TimeBin | None:
+        if not 0 <= step < self.steps:
+            raise BrainlikeError(f"area {self.name} has steps 0..{self.steps - 1}, not {step}")
+        return self.time_bins[step]
+
+
+@dataclass(frozen=True)
+class WeightSpec:
+    """A published checkpoint: where to get it, how to check it, what configuration it implies.
+
+    `sha256` is the full hex digest or a prefix of it (official files often carry 8 hex digits in
+    their name). `config` holds the constructor arguments the weights were trained with.
+    """
+
+    url: str | None
+    sha256: str | None = None
+    format: str = "torch"
+    config: Mapping[str, Any] = field(default_factory=dict)
+    filename: str | None = None
+    description: str = ""
+
+    @property
+    def file_name(self) -> str:
+        if self.filename:
+            return self.filename
+        if not self.url:
+            raise BrainlikeError("this weight entry has neither a file name nor a URL")
+        return self.url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """Everything brainlike knows about a registered model without building it."""
+
+    name: str
+    family: str
+    areas: tuple[Area, ...]
+    input_size: int
+    visual_degrees: float
+    num_classes: int
+    preprocessing: str
+    citation: str
+    weights: Mapping[str, WeightSpec] = field(default_factory=dict)
+    readout_steps: int = 1
+    labels: str | None = "imagenet"
+    description: str = ""
+    notes: tuple[str, ...] = ()
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def area_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.areas)
+
+    @property
+    def default_weights(self) -> str | None:
+        return next(iter(self.weights), None)
+
+    def area(self, name: str) -> Area:
+        for a in self.areas:
+            if a.name == name:
+                return a
+        raise BrainlikeError(
+            f"{self.name} has no area {name!r}; its areas are {', '.join(self.area_names)}"
+        )
+
+    def region_map(self) -> dict[str, str]:
+        """Brain-Score region -> area name, for the areas committed to a region."""
+        return {a.region: a.name for a in self.areas if a.region}
+
+
+CardSource = ModelCard | Callable[..., ModelCard]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    builder: Callable[..., nn.Module]
+    card: CardSource
+
+
+_REGISTRY: dict[str, _Entry] = {}
+
+
+def register_model(name: str, *, card: CardSource) -> Callable:
+    """Register `builder(**config) -> nn.Module` under `name` with its card (or card function)."""
+
+    def decorator(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        if name in _REGISTRY:
+            raise RuntimeError(f"model {name!r} is registered twice")
+        _REGISTRY[name] = _Entry(builder, card)
+        return builder
+
+    return decorator
+
+
+def _load_families() -> None:
+    import brainlike.models  # noqa: F401  (registers every family)
+
+
+def _entry(name: str) -> _Entry:
+    _load_families()
+    if name not in _REGISTRY:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `brainlike models` lists them"
+        raise BrainlikeError(f"unknown model {name!r}{hint}")
+    return _REGISTRY[name]
+
+
+def list_models(pattern: str | None = None) -> list[str]:
+    """Registered model names, sorted, optionally filtered by a shell-style pattern."""
+    _load_families()
+    names = sorted(_REGISTRY)
+    if pattern:
+        names = [n for n in names if fnmatch.fnmatch(n, pattern)]
+    return names
+
+
+def model_card(name: str, **config: Any) -> ModelCard:
+    """The card of `name` for the given constructor arguments (defaults when none are given)."""
+    source = _entry(name).card
+    card = source(**config) if callable(source) else source
+    return replace(card, name=name, config=dict(config))
+
+
+def create_model(name: str, pretrained: bool | str = False, **overrides: Any) -> nn.Module:
+    """Build a registered model.
+
+    pretrained: False (random init), True (the card's default weights), a weight tag from the card,
+    or the path of a local checkpoint file. The configuration implied by the weights is applied
+    first; `overrides` that contradict it are refused, since the weights would not fit.
+    The model comes back in train mode with its card attached as `model.card`.
+    """
+    from brainlike.weights import load_pretrained, resolve_weights
+
+    entry = _entry(name)
+    spec, local_path = resolve_weights(model_card(name), pretrained)
+    config = dict(spec.config) if spec else {}
+    for key, value in overrides.items():
+        if key in config and config[key] != value:
+            raise BrainlikeError(
+                f"{name}: the weights need {key}={config[key]!r}, but {key}={value!r} was asked for"
+            )
+        config[key] = value
+    try:
+        inspect.signature(entry.builder).bind(**config)
+    except TypeError as error:
+        raise BrainlikeError(f"{name}: {error}") from None
+    model = entry.builder(**config)
+    model.card = model_card(name, **config)
+    if spec is not None or local_path is not None:
+        load_pretrained(model, spec, local_path)
+    return model

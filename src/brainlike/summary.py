@@ -1,0 +1,50 @@
+"""Text summaries of registered models: the `brainlike models` table and `brainlike info`."""
+
+from __future__ import annotations
+
+from brainlike.analysis.stats import model_stats
+from brainlike.registry import ModelCard, create_model, list_models, model_card
+from brainlike.report import markdown_table
+
+
+def models_table(pattern: str | None = None) -> str:
+    """A Markdown table of every registered model (the README's model table is this output)."""
+    rows = []
+    for name in list_models(pattern):
+        card = model_card(name)
+        steps = "/".join(str(a.steps) for a in card.areas)
+        rows.append([f"`{name}`", card.family, " ".join(card.area_names), steps, card.input_size,
+                     card.visual_degrees, card.num_classes, ", ".join(card.weights) or "—"])
+    headers = ["model", "family", "areas", "steps per area", "input px", "degrees", "classes", "weights"]
+    return markdown_table(headers, rows)
+
+
+def _bins(card: ModelCard, area) -> str:
+    return ", ".join("—" if b is None else f"{b[0]:g}-{b[1]:g}" for b in area.time_bins)
+
+
+def model_info(name: str, input_size: int | None = None) -> str:
+    model = create_model(name)
+    card = model.card
+    stats = model_stats(model, input_size)
+    lines = [
+        f"{card.name}  ({card.family})",
+        f"  input {stats.input_size} px = {card.visual_degrees:g} degrees, preprocessing '{card.preprocessing}', "
+        f"{card.num_classes} classes, {card.readout_steps} readout step(s)",
+        f"  parameters {stats.params:,}   FLOPs per forward {stats.flops / 1e9:.2f} G",
+        f"  weights: {', '.join(f'{k} ({w.url})' for k, w in card.weights.items()) or 'none published'}",
+        "",
+    ]
+    rows = []
+    for area, row in zip(card.areas, stats.areas):
+        rf = f"{'≥' if row.rf_clipped else ''}{row.rf_pixels} px / {row.rf_degrees:.2f}°"
+        silent = ",".join(map(str, area.silent_steps)) or "—"
+        rows.append([area.name, ", ".join(area.taps.values()), area.steps, "x".join(map(str, row.shape)),
+                     f"{row.flops / 1e9:.3f} G", rf, silent, _bins(card, area)])
+    lines.append(markdown_table(
+        ["area", "tap", "steps", "output (last step)", "FLOPs", "RF (centre unit)", "image-independent steps",
+         "time bins (ms)"], rows))
+    for note in card.notes:
+        lines.append(f"note: {note}")
+    lines += ["", f"citation: {card.citation}"]
+    return "\n".join(lines)

@@ -1,0 +1,124 @@
+"""Preprocessing presets, image loading, and conversions between degrees and pixels.
+
+A model card names its preset; `preprocess(preset, size)` turns it into a callable from a PIL
+image to a normalised (3, size, size) tensor. The presets follow the originals:
+
+- "imagenet": squash to size x size, ImageNet mean/std (CORnet feature extraction, Brain-Score).
+- "imagenet_crop": resize the short side to size / 0.875, centre-crop, ImageNet mean/std
+  (CORnet validation: 256 -> 224).
+- "minus_one_one": resize the short side to size, centre-crop, scale to [-1, 1] (BLT-VS).
+- "half": squash to size x size, mean 0.5 / std 0.5 per channel (VOneNets).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import torch
+from PIL import Image, UnidentifiedImageError
+from torchvision.transforms import v2
+
+from brainlike.errors import BrainlikeError
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class Preset:
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    resize: str  # "squash" | "center_crop"
+    crop_fraction: float = 1.0
+
+
+PRESETS: dict[str, Preset] = {
+    "imagenet": Preset(IMAGENET_MEAN, IMAGENET_STD, "squash"),
+    "imagenet_crop": Preset(IMAGENET_MEAN, IMAGENET_STD, "center_crop", 0.875),
+    "minus_one_one": Preset((0.5, 0.5, 0.5), (0.5, 0.5, 0.5), "center_crop"),
+    "half": Preset((0.5, 0.5, 0.5), (0.5, 0.5, 0.5), "squash"),
+}
+
+
+def preset(name: str) -> Preset:
+    if name not in PRESETS:
+        raise BrainlikeError(f"unknown preprocessing preset {name!r}; known: {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+def preprocess(name: str, size: int) -> Callable[[Image.Image], torch.Tensor]:
+    """PIL image -> normalised float tensor (3, size, size) for the named preset."""
+    p = preset(name)
+    if p.resize == "squash":
+        geometry = [v2.Resize((size, size), antialias=True)]
+    else:
+        geometry = [v2.Resize(round(size / p.crop_fraction), antialias=True), v2.CenterCrop(size)]
+    return v2.Compose(
+        [v2.ToImage(), *geometry, v2.ToDtype(torch.float32, scale=True), v2.Normalize(p.mean, p.std)]
+    )
+
+
+def normalize(images: torch.Tensor, name: str) -> torch.Tensor:
+    """Apply a preset's mean/std to images already in [0, 1] at the right size (N, 3, H, W)."""
+    p = preset(name)
+    mean = torch.tensor(p.mean, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
+    std = torch.tensor(p.std, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
+    return (images - mean) / std
+
+
+def load_image(path: str | os.PathLike) -> Image.Image:
+    """Open an image file as RGB (grayscale, RGBA and palette images are converted)."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return to_rgb(image)
+    except FileNotFoundError:
+        raise BrainlikeError(f"no image at {path}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise BrainlikeError(f"cannot read image {path}: {error}") from None
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """RGB version of any PIL image; transparent areas are composited onto white."""
+    if image.mode == "RGB":
+        return image
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def load_images(paths: Iterable[str | os.PathLike], preset_name: str = "imagenet", size: int = 224) -> torch.Tensor:
+    """Load, convert and preprocess image files into one (N, 3, size, size) batch."""
+    transform = preprocess(preset_name, size)
+    tensors = [transform(load_image(p)) for p in paths]
+    if not tensors:
+        raise BrainlikeError("no images given")
+    return torch.stack(tensors)
+
+
+def degrees_to_pixels(degrees: float, *, visual_degrees: float, input_size: int) -> float:
+    """Size in pixels of `degrees` of visual angle when the input spans `visual_degrees`."""
+    return degrees * input_size / visual_degrees
+
+
+def pixels_to_degrees(pixels: float, *, visual_degrees: float, input_size: int) -> float:
+    return pixels * visual_degrees / input_size
+
+
+def cycles_per_degree_to_pixels(cpd: float, *, visual_degrees: float, input_size: int) -> float:
+    """Spatial frequency in cycles/pixel for `cpd` cycles/degree."""
+    return cpd * visual_degrees / input_size
+
+
+def check_batch(x: torch.Tensor) -> None:
+    if x.ndim != 4 or x.shape[1] != 3:
+        raise BrainlikeError(f"expected images of shape (N, 3, H, W), got {tuple(x.shape)}")
+    if not math.prod(x.shape):
+        raise BrainlikeError("empty image batch")

@@ -1,0 +1,218 @@
+"""Finding, downloading, verifying and loading checkpoints.
+
+Downloads go to `$BRAINLIKE_HOME/weights` (default `~/.cache/brainlike/weights`). A download is
+streamed to a temporary file beside its destination, checked against the expected SHA-256 (full or
+prefix) and only then renamed into place, so a killed download never leaves a file that looks
+complete. Loading never runs pickled code: torch files are read with `weights_only=True`, or the file
+is safetensors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+from typing import Mapping
+
+import torch
+import torch.nn as nn
+from tqdm import tqdm
+
+from brainlike.errors import BrainlikeError
+from brainlike.registry import ModelCard, WeightSpec
+
+_NESTING_KEYS = ("state_dict", "model_state_dict", "model")
+_PREFIX = "module."
+_CHUNK = 1 << 20
+
+
+def brainlike_home() -> Path:
+    return Path(os.environ.get("BRAINLIKE_HOME", Path.home() / ".cache" / "brainlike"))
+
+
+def weights_dir() -> Path:
+    return brainlike_home() / "weights"
+
+
+def cached_path(spec: WeightSpec) -> Path:
+    return weights_dir() / spec.file_name
+
+
+def resolve_weights(card: ModelCard, pretrained: bool | str | os.PathLike | None):
+    """Turn the `pretrained` argument into (weight entry or None, local file or None)."""
+    if pretrained is None or pretrained is False:
+        return None, None
+    if pretrained is True:
+        if not card.weights:
+            raise BrainlikeError(f"{card.name} has no published weights; use pretrained=False or a file")
+        return card.weights[card.default_weights], None
+    if isinstance(pretrained, str) and pretrained in card.weights:
+        return card.weights[pretrained], None
+    path = Path(pretrained)
+    if path.is_file():
+        return None, path
+    tags = ", ".join(card.weights) or "none"
+    raise BrainlikeError(
+        f"{card.name}: {str(pretrained)!r} is neither a weight tag (published: {tags}) nor an existing file"
+    )
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_hash(path: Path, expected: str | None, origin: str) -> None:
+    if not expected:
+        return
+    actual = sha256_of(path)
+    if not actual.startswith(expected.lower()):
+        path.unlink(missing_ok=True)
+        raise BrainlikeError(
+            f"hash mismatch for {origin}: sha256 {actual[:16]}… does not start with {expected}; "
+            f"the file was removed, run again to download it anew"
+        )
+
+
+def download(url: str, dest: Path, sha256: str | None = None, *, progress: bool = True) -> Path:
+    """Download `url` to `dest` atomically, verifying `sha256` (hex digest or prefix) first."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(f"{dest.name}.{os.getpid()}.part")
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as out:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress) as bar:
+                for chunk in iter(lambda: response.read(_CHUNK), b""):
+                    out.write(chunk)
+                    bar.update(len(chunk))
+    except (urllib.error.URLError, OSError) as error:
+        partial.unlink(missing_ok=True)
+        reason = getattr(error, "reason", error)
+        raise BrainlikeError(
+            f"could not download {url} ({reason}); offline, fetch it by other means and put it at {dest}"
+        ) from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    _check_hash(partial, sha256, url)
+    os.replace(partial, dest)
+    return dest
+
+
+def fetch(spec: WeightSpec, *, progress: bool = True) -> Path:
+    """The local path of a published checkpoint, downloading it into the cache when needed."""
+    path = cached_path(spec)
+    if path.is_file():
+        _check_hash(path, spec.sha256, str(path))
+        return path
+    if not spec.url:
+        raise BrainlikeError(f"{spec.file_name} is not in the cache and has no URL; put it at {path}")
+    return download(spec.url, path, spec.sha256, progress=progress)
+
+
+def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Read a checkpoint without executing code and return a plain, unprefixed state_dict.
+
+    Accepts safetensors, a plain state_dict, or a dict holding one under `state_dict` (the official
+    CORnet format), `model_state_dict` or `model`; a leading `module.` (DataParallel) is removed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise BrainlikeError(f"no checkpoint at {path}")
+    if path.suffix == ".safetensors":
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        try:
+            obj = load_file(str(path))
+        except (SafetensorError, OSError) as error:
+            raise BrainlikeError(f"{path} is not a readable safetensors file ({error})") from None
+    else:
+        try:
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError:
+            raise BrainlikeError(
+                f"{path} holds Python objects that only arbitrary code execution could load; brainlike "
+                f"refuses to unpickle them. Save its state_dict alone (torch.save(model.state_dict(), ...)) "
+                f"or as safetensors"
+            ) from None
+        except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as error:
+            raise BrainlikeError(f"{path} is not a readable torch checkpoint (corrupt or truncated?): {error}") from None
+    return _plain_state_dict(obj, path)
+
+
+def _plain_state_dict(obj, path: Path) -> dict[str, torch.Tensor]:
+    while isinstance(obj, Mapping) and not _is_state_dict(obj):
+        inner = next((obj[k] for k in _NESTING_KEYS if isinstance(obj.get(k), Mapping)), None)
+        if inner is None:
+            break
+        obj = inner
+    if not isinstance(obj, Mapping) or not _is_state_dict(obj):
+        raise BrainlikeError(f"{path} holds no state_dict (a mapping of names to tensors)")
+    return {k[len(_PREFIX):] if k.startswith(_PREFIX) else k: v for k, v in obj.items()}
+
+
+def _is_state_dict(obj: Mapping) -> bool:
+    return bool(obj) and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items())
+
+
+def _listing(keys: list[str], limit: int = 8) -> str:
+    shown = ", ".join(keys[:limit])
+    return shown + (f" … ({len(keys)} in all)" if len(keys) > limit else "")
+
+
+def load_state_dict(model: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str = "checkpoint") -> None:
+    """Load strictly, with an error that lists missing, unexpected and mis-shaped entries."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(expected))
+    misshaped = [
+        f"{k} {tuple(state_dict[k].shape)} (model {tuple(v.shape)})"
+        for k, v in expected.items()
+        if k in state_dict and state_dict[k].shape != v.shape
+    ]
+    problems = []
+    if missing:
+        problems.append(f"missing keys: {_listing(missing)}")
+    if unexpected:
+        problems.append(f"unexpected keys: {_listing(unexpected)}")
+    if misshaped:
+        problems.append(f"shape mismatches: {_listing(misshaped)}")
+    if problems:
+        name = getattr(getattr(model, "card", None), "name", type(model).__name__)
+        raise BrainlikeError(f"{source} does not fit {name}: " + "; ".join(problems))
+    model.load_state_dict(state_dict, strict=True)
+
+
+def load_pretrained(model: nn.Module, spec: WeightSpec | None, local_path: Path | None) -> None:
+    path = local_path if local_path is not None else fetch(spec)
+    load_state_dict(model, read_state_dict(path), source=str(path))
+
+
+def save_weights(model: nn.Module, path: str | os.PathLike, *, dataparallel_format: bool = False) -> Path:
+    """Write the model's state_dict atomically: safetensors for `.safetensors`, else a torch file.
+
+    With `dataparallel_format`, the torch file is `{"state_dict": {"module." + key: tensor}}`, the
+    layout of the official CORnet releases.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+    if path.suffix == ".safetensors":
+        from safetensors.torch import save_file
+
+        save_file(state, str(partial))
+    else:
+        if dataparallel_format:
+            state = {"state_dict": {_PREFIX + k: v for k, v in state.items()}}
+        torch.save(state, partial)
+    os.replace(partial, path)
+    return path
