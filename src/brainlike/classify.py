@@ -6,6 +6,7 @@ from typing import Sequence
 
 import torch
 
+from brainlike.errors import BrainlikeError
 from brainlike.labels import class_names
 from brainlike.registry import create_model
 from brainlike.transforms import load_images
@@ -13,7 +14,21 @@ from brainlike.transforms import load_images
 
 def classify(name: str, images: Sequence[str], *, pretrained=True, topk: int = 5, batch_size: int = 16):
     """Yield (path, [(label, probability), ...]) for each image, best first."""
+    for path, per_step in classify_steps(name, images, pretrained=pretrained, topk=topk, batch_size=batch_size,
+                                         steps="last"):
+        yield path, per_step[-1]
+
+
+def classify_steps(name: str, images: Sequence[str], *, pretrained=True, topk: int = 5, batch_size: int = 16,
+                   steps: str = "all"):
+    """Yield (path, [[(label, probability), ...] per readout step]) for each image, best first.
+
+    steps: "all" decodes every readout step of the model (`model.readouts`), "last" only the final one.
+    """
+    if steps not in ("all", "last"):
+        raise BrainlikeError(f"steps must be 'all' or 'last', not {steps!r}")
     model = create_model(name, pretrained=pretrained).eval()
+    decode_all = steps == "all" and hasattr(model, "readouts")
     card = model.card
     labels = class_names(card.labels) if card.labels else None
     topk = min(topk, card.num_classes)
@@ -21,8 +36,9 @@ def classify(name: str, images: Sequence[str], *, pretrained=True, topk: int = 5
         paths = list(images[start:start + batch_size])
         x = load_images(paths, card.preprocessing, card.input_size)
         with torch.no_grad():
-            probabilities = model(x).softmax(dim=1)
-        values, indices = probabilities.topk(topk, dim=1)
-        for path, row_values, row_indices in zip(paths, values.tolist(), indices.tolist()):
-            yield path, [(labels[i] if labels and i < len(labels) else f"class {i}", p)
-                         for i, p in zip(row_indices, row_values)]
+            logits = model.readouts(x) if decode_all else [model(x)]
+        per_step = [probabilities.topk(topk, dim=1) for probabilities in (z.softmax(dim=1) for z in logits)]
+        for row, path in enumerate(paths):
+            yield path, [[(labels[i] if labels and i < len(labels) else f"class {i}", p)
+                          for i, p in zip(indices[row].tolist(), values[row].tolist())]
+                         for values, indices in per_step]

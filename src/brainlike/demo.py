@@ -73,7 +73,128 @@ def cornet_step(report: Report) -> None:
         ["model", "area", "step", "mean", "std", "fraction > 0", "depends on image"], activity))
 
 
-STEPS = [cornet_step]
+def features_step(report: Report) -> None:
+    """Features of V1 and IT of CORnet-Z on the embedded photos, streamed to HDF5, and their RDMs."""
+    import matplotlib.pyplot as plt
+
+    from brainlike.analysis.features import extract_features, load_layer
+    from brainlike.analysis.rsa import compare_rdms, rdm
+
+    model, weights = demo_model("cornet_z")
+    folder = report.folder / "photos"
+    folder.mkdir(exist_ok=True)
+    for name, image in embedded_photos().items():
+        image.save(folder / f"{name}.png")
+    path = extract_features(model, folder, report.folder / "features.h5", areas=["V1", "IT"], batch_size=4,
+                            overwrite=True, progress=False)
+    layers = {area: load_layer(path, area, 0) for area in ("V1", "IT")}
+    rdms = {area: rdm(layer.values) for area, layer in layers.items()}
+    names = [Path(s).stem for s in layers["V1"].stimulus.values]
+    figure, axes = plt.subplots(1, 2, figsize=(9, 4))
+    for axis, (area, matrix) in zip(axes, rdms.items()):
+        image = axis.imshow(matrix, cmap="magma")
+        axis.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
+        axis.set_yticks(range(len(names)), names, fontsize=7)
+        axis.set_title(f"{area} ({layers[area].attrs['time_bin_ms'][0]:g} ms): 1 - Pearson r", fontsize=9)
+        figure.colorbar(image, ax=axis, fraction=0.046)
+    report.add_figure("rdms_v1_it", figure, caption="RDMs of CORnet-Z V1 (early) and IT (late) on the photos")
+    similarity = compare_rdms(rdms["V1"], rdms["IT"], "spearman")
+    report.add_section("Features and RDMs (CORnet-Z, V1 vs IT)", (
+        f"Weights: {weights}. Average-pooled features of {len(names)} photos written to `features.h5` "
+        f"(V1 {layers['V1'].shape[1]} channels, IT {layers['IT'].shape[1]}). Spearman correlation between "
+        f"the V1 and IT RDMs: {similarity:.3f}."))
+    report.data["features"] = {"weights": weights, "stimuli": names, "rdm_spearman_v1_it": similarity,
+                               "rdms": rdms}
+
+
+def v1_frontend_step(report: Report) -> None:
+    """The VOne block's Gabor bank and its sampled V1 parameters next to the empirical histograms."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from brainlike.layers.gabor import VOneBlock, sample_gabor_params, v1_histograms
+
+    block = VOneBlock(noise_mode=None)
+    kernels = block.simple_conv_q0.weight.sum(dim=1)
+    shown = [*range(16), *range(block.simple_channels, block.simple_channels + 16)]
+    figure, axes = plt.subplots(4, 8, figsize=(10, 5.4))
+    for axis, channel in zip(axes.flat, shown):
+        axis.imshow(kernels[channel], cmap="gray")
+        axis.set_axis_off()
+        axis.set_title(f"{'S' if channel < block.simple_channels else 'C'}{channel}", fontsize=7)
+    report.add_figure("vone_gabor_bank", figure, caption="VOne block Gabor bank (q0): 16 simple, 16 complex cells")
+
+    draws = sample_gabor_params(10_000, seed=0)
+    h = v1_histograms()
+    theta = np.where(draws["theta"] >= 157.5, draws["theta"] - 180, draws["theta"])
+    panels = [("orientation (deg)", theta, h["orientation"]["bins_deg"], h["orientation"]["counts"]),
+              ("spatial frequency (cpd)", draws["sf"], h["spatial_frequency"]["bins_cpd"],
+               h["spatial_frequency"]["counts"]),
+              ("nx (periods)", draws["nx"], h["nx_ny_joint"]["bins"], h["nx_ny_joint"]["marginal_nx_counts"]),
+              ("ny (periods)", draws["ny"], h["nx_ny_joint"]["bins"], h["nx_ny_joint"]["marginal_ny_counts"])]
+    figure, axes = plt.subplots(1, 4, figsize=(14, 3.2))
+    rows, fractions = [], {}
+    for axis, (label, values, edges, counts) in zip(axes, panels):
+        empirical = np.asarray(counts, dtype=float) / np.sum(counts)
+        sampled = np.histogram(values, bins=edges)[0] / len(values)
+        positions = np.arange(len(empirical))
+        axis.bar(positions - 0.2, empirical, width=0.4, label="empirical")
+        axis.bar(positions + 0.2, sampled, width=0.4, label="sampled (10k)")
+        axis.set_xticks(positions, [f"{a:.3g}-{b:.3g}" for a, b in zip(edges[:-1], edges[1:])], rotation=60,
+                        fontsize=7)
+        axis.set_title(label, fontsize=9)
+        fractions[label] = {"edges": edges, "empirical": empirical, "sampled": sampled}
+        rows.append([label, f"{np.abs(sampled - empirical).max():.4f}"])
+    axes[0].legend(fontsize=7)
+    report.add_figure("vone_parameter_histograms", figure,
+                      caption="Sampled Gabor parameters (10k draws) against the empirical V1 histograms")
+    report.data["v1_frontend"] = {"histograms": fractions, "channels": kernels.shape[0]}
+    report.add_section("V1 front end: Gabor parameters, sampled vs empirical", markdown_table(
+        ["parameter", "largest difference in bin fraction"], rows))
+
+
+def blt_vs_step(report: Report) -> None:
+    """BLT-VS (128 px, biological unrolling) on the embedded photos: readouts per step, arrival per area."""
+    from brainlike.labels import class_names
+    from brainlike.summary import flops_per_step
+
+    model, weights = demo_model("blt_vs_ecoset_128")
+    card = model.card
+    names, x = photo_batch(card.preprocessing, card.input_size)
+    with torch.no_grad():
+        readouts = model.readouts(x)
+    labels = class_names(card.labels)
+    final = readouts[-1].argmax(dim=1)
+    readout_rows, per_step = [], []
+    for step, logits in zip(model.readout_steps, readouts):
+        probabilities = logits.softmax(dim=1)
+        top = probabilities.argmax(dim=1)
+        agree = (top == final).float().mean().item()
+        per_step.append({"step": step, "top1": [labels[i] for i in top.tolist()],
+                         "confidence": probabilities.max(dim=1).values.tolist(), "agrees_with_last": agree})
+        readout_rows.append([step, ", ".join(labels[i] for i in top[:4].tolist()),
+                             f"{probabilities.max(dim=1).values.mean().item():.3f}", f"{agree:.2f}"])
+    # An area has arrived once its BU map differs between photos; the card says when that should be.
+    recorded = record(model, x, stream="all")
+    arrival_rows, arrival = [], {}
+    for area in card.areas:
+        maps = recorded[f"{area.name}.bu"]
+        measured = next((t for t, m in enumerate(maps) if not torch.equal(m[0], m[1])), None)
+        expected = next(t for t in range(area.steps) if t not in area.silent_steps)
+        arrival[area.name] = {"measured": measured, "card": expected}
+        arrival_rows.append([area.name, expected, measured, "yes" if measured == expected else "NO"])
+    flops = flops_per_step(model, card.input_size)
+    report.data["blt_vs"] = {"model": card.name, "weights": weights, "images": names, "readouts": per_step,
+                             "arrival": arrival, "flops_per_step": flops}
+    report.add_section("BLT-VS: weights", f"{card.name}: {weights}")
+    report.add_section("BLT-VS readouts per step (first 4 photos' top-1; mean confidence)", markdown_table(
+        ["step", "top-1 (first photos)", "mean max prob", "agrees with last step"], readout_rows))
+    report.add_section("BLT-VS arrival of image information per area", markdown_table(
+        ["area", "card (first image-dependent step)", "measured", "match"], arrival_rows)
+        + "\n\nGFLOPs per step (1 image): " + " ".join(f"{f / 1e9:.2f}" for f in flops))
+
+
+STEPS = [cornet_step, features_step, v1_frontend_step, blt_vs_step]
 
 
 def run_demo(output: str | Path = "brainlike-demo") -> Path:

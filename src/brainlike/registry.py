@@ -188,9 +188,11 @@ def create_model(name: str, pretrained: bool | str = False, **overrides: Any) ->
     or the path of a local checkpoint file. The configuration implied by the weights is applied
     first; `overrides` that contradict it are refused, since the weights would not fit.
     The model comes back in train mode with its card attached as `model.card`.
+    `frontend="vone"` then replaces the model's V1 by a VOne block (see `models.vonenet`).
     """
     from brainlike.weights import load_pretrained, resolve_weights
 
+    frontend = overrides.pop("frontend", None)
     entry = _entry(name)
     spec, local_path = resolve_weights(model_card(name), pretrained)
     config = dict(spec.config) if spec else {}
@@ -208,4 +210,8 @@ def create_model(name: str, pretrained: bool | str = False, **overrides: Any) ->
     model.card = model_card(name, **config)
     if spec is not None or local_path is not None:
         load_pretrained(model, spec, local_path)
+    if frontend is not None:
+        from brainlike.models.vonenet import attach_frontend
+
+        model = attach_frontend(model, frontend)
     return model

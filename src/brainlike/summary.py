@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
 from brainlike.analysis.stats import model_stats
 from brainlike.registry import ModelCard, create_model, list_models, model_card
 from brainlike.report import markdown_table
@@ -23,6 +26,29 @@ def _bins(card: ModelCard, area) -> str:
     return ", ".join("—" if b is None else f"{b[0]:g}-{b[1]:g}" for b in area.time_bins)
 
 
+def _arrival(area) -> str:
+    """First step whose output depends on the image."""
+    return next((str(t) for t in range(area.steps) if t not in area.silent_steps), "—")
+
+
+def flops_per_step(model, input_size: int) -> list[int] | None:
+    """FLOPs of each time step, for models whose areas share their steps: a step ends when the last
+    area's last tap fires (the last step also gets whatever follows, e.g. a decoder)."""
+    card = model.card
+    if len({a.steps for a in card.areas}) != 1 or card.areas[0].steps < 2:
+        return None
+    last_tap = dict(model.named_modules())[list(card.areas[-1].taps.values())[-1]]
+    marks = []
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        handle = last_tap.register_forward_hook(lambda *_: marks.append(counter.get_total_flops()))
+        try:
+            model.eval()(torch.zeros(1, 3, input_size, input_size))
+        finally:
+            handle.remove()
+    marks[-1] = counter.get_total_flops()
+    return [int(b - a) for a, b in zip([0] + marks[:-1], marks)]
+
+
 def model_info(name: str, input_size: int | None = None) -> str:
     model = create_model(name)
     card = model.card
@@ -33,16 +59,19 @@ def model_info(name: str, input_size: int | None = None) -> str:
         f"{card.num_classes} classes, {card.readout_steps} readout step(s)",
         f"  parameters {stats.params:,}   FLOPs per forward {stats.flops / 1e9:.2f} G",
         f"  weights: {', '.join(f'{k} ({w.url})' for k, w in card.weights.items()) or 'none published'}",
-        "",
     ]
+    per_step = flops_per_step(model, stats.input_size)
+    if per_step:
+        lines.append(f"  FLOPs per step (G): {' '.join(f'{f / 1e9:.2f}' for f in per_step)}")
+    lines.append("")
     rows = []
     for area, row in zip(card.areas, stats.areas):
         rf = f"{'≥' if row.rf_clipped else ''}{row.rf_pixels} px / {row.rf_degrees:.2f}°"
         silent = ",".join(map(str, area.silent_steps)) or "—"
-        rows.append([area.name, ", ".join(area.taps.values()), area.steps, "x".join(map(str, row.shape)),
+        rows.append([area.name, ", ".join(area.taps.values()), area.steps, _arrival(area), "x".join(map(str, row.shape)),
                      f"{row.flops / 1e9:.3f} G", rf, silent, _bins(card, area)])
     lines.append(markdown_table(
-        ["area", "tap", "steps", "output (last step)", "FLOPs", "RF (centre unit)", "image-independent steps",
+        ["area", "tap", "steps", "arrival step", "output (last step)", "FLOPs", "RF (centre unit)", "image-independent steps",
          "time bins (ms)"], rows))
     for note in card.notes:
         lines.append(f"note: {note}")

@@ -123,6 +123,11 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     Accepts safetensors, a plain state_dict, or a dict holding one under `state_dict` (the official
     CORnet format), `model_state_dict` or `model`; a leading `module.` (DataParallel) is removed.
     """
+    return read_checkpoint(path)[0]
+
+
+def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
+    """Like `read_state_dict`, plus the checkpoint's other top-level entries (training flags, epoch...)."""
     path = Path(path)
     if not path.is_file():
         raise BrainlikeError(f"no checkpoint at {path}")
@@ -137,7 +142,9 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     else:
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError:
+        except pickle.UnpicklingError as error:
+            if "Unsupported global" not in str(error):
+                raise BrainlikeError(f"{path} is not a readable torch checkpoint (corrupt?): {error}") from None
             raise BrainlikeError(
                 f"{path} holds Python objects that only arbitrary code execution could load; brainlike "
                 f"refuses to unpickle them. Save its state_dict alone (torch.save(model.state_dict(), ...)) "
@@ -145,7 +152,9 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
             ) from None
         except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as error:
             raise BrainlikeError(f"{path} is not a readable torch checkpoint (corrupt or truncated?): {error}") from None
-    return _plain_state_dict(obj, path)
+    extras = {} if not isinstance(obj, Mapping) or _is_state_dict(obj) else {
+        k: v for k, v in obj.items() if k not in _NESTING_KEYS}
+    return _plain_state_dict(obj, path), extras
 
 
 def _plain_state_dict(obj, path: Path) -> dict[str, torch.Tensor]:
@@ -193,7 +202,12 @@ def load_state_dict(model: nn.Module, state_dict: Mapping[str, torch.Tensor], so
 
 def load_pretrained(model: nn.Module, spec: WeightSpec | None, local_path: Path | None) -> None:
     path = local_path if local_path is not None else fetch(spec)
-    load_state_dict(model, read_state_dict(path), source=str(path))
+    state_dict, extras = read_checkpoint(path)
+    # A model whose checkpoints carry their own configuration (VOneNet's `flags`) reads it here.
+    adapt = getattr(model, "adapt_checkpoint", None)
+    if adapt is not None:
+        state_dict = adapt(state_dict, extras)
+    load_state_dict(model, state_dict, source=str(path))
 
 
 def save_weights(model: nn.Module, path: str | os.PathLike, *, dataparallel_format: bool = False) -> Path:

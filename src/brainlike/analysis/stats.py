@@ -47,8 +47,8 @@ def param_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def count_flops(model: nn.Module, x: torch.Tensor) -> tuple[int, dict[str, int]]:
-    """Total FLOPs of one forward pass on `x`, and FLOPs per top-level child module."""
+def module_flops(model: nn.Module, x: torch.Tensor) -> tuple[int, dict[str, int]]:
+    """Total FLOPs of one forward pass on `x`, and FLOPs per module path (each module called in the pass)."""
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         was_training = model.training
         model.eval()
@@ -56,12 +56,27 @@ def count_flops(model: nn.Module, x: torch.Tensor) -> tuple[int, dict[str, int]]
             model(x)
         finally:
             model.train(was_training)
-    counts = counter.get_flop_counts()
-    root = type(model).__name__
-    per_child = {}
-    for name, _ in model.named_children():
-        per_child[name] = int(sum(counts.get(f"{root}.{name}", {}).values()))
-    return int(counter.get_total_flops()), per_child
+    prefix = f"{type(model).__name__}."
+    per_module = {name[len(prefix):]: int(sum(c.values()))
+                  for name, c in counter.get_flop_counts().items() if name.startswith(prefix)}
+    return int(counter.get_total_flops()), per_module
+
+
+def count_flops(model: nn.Module, x: torch.Tensor) -> tuple[int, dict[str, int]]:
+    """Total FLOPs of one forward pass on `x`, and FLOPs per top-level child module."""
+    total, per_module = module_flops(model, x)
+    return total, {name: per_module.get(name, 0) for name, _ in model.named_children()}
+
+
+def _area_flops(per_module: dict[str, int], tap: str) -> int:
+    """FLOPs of the innermost counted module that holds the tap (e.g. `connections.V1` for
+    `connections.V1.output_bu`, `V1` for `V1.output`)."""
+    parts = tap.split(".")
+    for end in range(len(parts) - 1 or 1, 0, -1):
+        path = ".".join(parts[:end])
+        if path in per_module:
+            return per_module[path]
+    return 0
 
 
 def receptive_fields(model: nn.Module, input_size: int, *, samples: int = 2, seed: int = 0) -> dict[str, tuple[int, bool]]:
@@ -105,15 +120,14 @@ def model_stats(model: nn.Module, input_size: int | None = None) -> ModelStats:
     card = card_of(model)
     size = input_size or card.input_size
     x = torch.zeros(1, 3, size, size)
-    total, per_child = count_flops(model, x)
+    total, per_module = module_flops(model, x)
     shapes = {area: steps[-1].shape for area, steps in record(model, x, steps=[-1]).items()}
     fields = receptive_fields(model, size)
     rows = []
     for area in card.areas:
-        top = area.tap.split(".", 1)[0]
         rf, clipped = fields.get(area.name, (0, False))
         rows.append(AreaStats(
-            area=area.name, steps=area.steps, shape=tuple(shapes[area.name][1:]), flops=per_child.get(top, 0),
+            area=area.name, steps=area.steps, shape=tuple(shapes[area.name][1:]), flops=_area_flops(per_module, area.tap),
             rf_pixels=rf, rf_degrees=pixels_to_degrees(rf, visual_degrees=card.visual_degrees, input_size=size),
             rf_clipped=clipped,
         ))

@@ -1,0 +1,172 @@
+"""Throughput and peak memory of `brainlike extract` against the forward pass it wraps.
+
+For each model and precision, on the same JPEG files:
+  (a) forward   pure batched forward on tensors already in memory (the ceiling for extraction)
+  (b) original  one image at a time: decode, resize, batch-1 forward, hooks copy each area to numpy
+  (c) extract   extract_features(): DataLoader decoding + record() + avg-pool + background HDF5 writer
+Peak memory of (c) is measured in a fresh process at two stimulus counts (--memory-images).
+
+    .venv/bin/python bench/extract.py --images 64 --models cornet_z cornet_s --precisions fp32 bf16
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from brainlike import create_model
+from brainlike.analysis.features import extract_features
+from brainlike.transforms import IMAGENET_MEAN, IMAGENET_STD
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def make_jpegs(folder: Path, count: int, size: int = 256) -> Path:
+    """Smooth random colour images with noise, so JPEG decoding does real work."""
+    folder.mkdir(parents=True, exist_ok=True)
+    existing = len(list(folder.glob("*.jpg")))
+    rng = np.random.default_rng(existing)
+    ramp = np.linspace(0, 1, size)
+    for i in range(existing, count):
+        a, b, c = rng.uniform(0, 255, size=(3, 3))
+        base = a[:, None, None] * ramp[None, :, None] + b[:, None, None] * ramp[None, None, :] + c[:, None, None]
+        pixels = np.clip(base.transpose(1, 2, 0) / 2 + rng.normal(0, 20, size=(size, size, 3)), 0, 255)
+        Image.fromarray(pixels.astype(np.uint8)).save(folder / f"{i:06d}.jpg", quality=90)
+    return folder
+
+
+def autocast(precision: str):
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
+def pure_forward(model, x: torch.Tensor, batch_size: int, precision: str) -> float:
+    with torch.no_grad(), autocast(precision):
+        model(x[:batch_size])  # warm-up
+        start = time.perf_counter()
+        for lo in range(0, len(x), batch_size):
+            model(x[lo:lo + batch_size])
+    return len(x) / (time.perf_counter() - start)
+
+
+def original_way(model, paths: list[Path]) -> float:
+    """The CORnet repository's extraction loop: one image, hooks on each area, numpy copies."""
+    captured = {}
+    hooks = [getattr(model, area).register_forward_hook(
+        lambda _m, _i, out, area=area: captured.__setitem__(area, out.cpu().numpy().mean(axis=(2, 3))))
+        for area in ("V1", "V2", "V4", "IT")]
+    mean, std = np.array(IMAGENET_MEAN), np.array(IMAGENET_STD)
+    rows = []
+    try:
+        start = time.perf_counter()
+        for path in paths:
+            image = Image.open(path).convert("RGB").resize((224, 224), Image.BILINEAR)
+            x = torch.from_numpy(((np.asarray(image) / 255.0 - mean) / std).transpose(2, 0, 1)).float()[None]
+            with torch.no_grad():
+                model(x)
+            rows.append(dict(captured))
+        return len(paths) / (time.perf_counter() - start)
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
+def end_to_end(model, folder: Path, batch_size: int, workers: int, precision: str) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        count = len(list(folder.glob("*.jpg")))
+        start = time.perf_counter()
+        extract_features(model, folder, Path(tmp) / "f.h5", pool="avg", batch_size=batch_size, workers=workers,
+                         precision=precision, progress=False)
+        return count / (time.perf_counter() - start)
+
+
+def peak_memory(name: str, folder: Path, batch_size: int, workers: int) -> dict:
+    """Run one extraction in a fresh process; its peak RSS and its workers' peak, in MiB."""
+    code = (
+        "import resource, sys, tempfile, time, torch; from pathlib import Path;"
+        "from brainlike import create_model; from brainlike.analysis.features import extract_features;"
+        f"torch.set_num_threads({torch.get_num_threads()});"
+        f"m = create_model({name!r}).eval(); d = tempfile.mkdtemp(); t = time.perf_counter();"
+        f"extract_features(m, {str(folder)!r}, Path(d) / 'f.h5', pool='avg', batch_size={batch_size}, "
+        f"workers={workers}, progress=False);"
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+        " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+    seconds, main_kib, child_kib = float(out[0]), int(out[1]), int(out[2])
+    return {"images": len(list(folder.glob("*.jpg"))), "seconds": round(seconds, 1),
+            "peak_rss_mib": round(main_kib / 1024, 1), "peak_worker_rss_mib": round(child_kib / 1024, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=64)
+    parser.add_argument("--models", nargs="+", default=["cornet_z", "cornet_s"])
+    parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16"])
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--memory-images", type=int, nargs="*", default=[1000, 10000])
+    parser.add_argument("--memory-model", default="cornet_z")
+    parser.add_argument("--tag", default="", help="results go to bench/results/extract[-TAG].json")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "brainlike-bench-jpegs")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    folder = make_jpegs(args.cache / str(args.images), args.images)
+    paths = sorted(folder.glob("*.jpg"))
+    from brainlike.transforms import load_images
+
+    rows = []
+    for name in args.models:
+        torch.manual_seed(0)
+        model = create_model(name).eval()
+        x = load_images(paths)
+        original = original_way(model, paths)
+        for precision in args.precisions:
+            forward = pure_forward(model, x, args.batch_size, precision)
+            extract = end_to_end(model, folder, args.batch_size, args.workers, precision)
+            rows.append({"model": name, "precision": precision, "forward_img_s": round(forward, 2),
+                         "original_img_s": round(original, 2), "extract_img_s": round(extract, 2),
+                         "extract_vs_forward": round(extract / forward, 3),
+                         "extract_vs_original": round(extract / original, 2)})
+            print(rows[-1], flush=True)
+
+    memory = []
+    for count in args.memory_images:
+        memory.append(peak_memory(args.memory_model, make_jpegs(args.cache / str(count), count),
+                                  args.batch_size, args.workers))
+        print(memory[-1], flush=True)
+
+    header = f"{'model':10} {'prec':5} {'(a) forward':>12} {'(b) original':>13} {'(c) extract':>12} {'c/a':>6} {'c/b':>6}"
+    print("\nimages/s, " + f"{args.images} JPEGs, batch {args.batch_size}, {args.workers} decode worker(s), "
+          f"{args.threads} threads\n" + header)
+    for r in rows:
+        print(f"{r['model']:10} {r['precision']:5} {r['forward_img_s']:12.2f} {r['original_img_s']:13.2f} "
+              f"{r['extract_img_s']:12.2f} {r['extract_vs_forward']:6.2f} {r['extract_vs_original']:6.2f}")
+    if memory:
+        print(f"\npeak memory of extract ({args.memory_model}, avg pool)\n{'images':>8} {'seconds':>8} "
+              f"{'main MiB':>9} {'worker MiB':>11}")
+        for m in memory:
+            print(f"{m['images']:8} {m['seconds']:8.1f} {m['peak_rss_mib']:9.1f} {m['peak_worker_rss_mib']:11.1f}")
+
+    RESULTS.mkdir(exist_ok=True)
+    result = {"settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+              "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+                          "torch": torch.__version__, "load_average": os.getloadavg()},
+              "throughput": rows, "memory": memory}
+    (RESULTS / f"extract{'-' + args.tag if args.tag else ''}.json").write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

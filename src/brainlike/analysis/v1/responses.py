@@ -1,0 +1,92 @@
+"""Responses of one model area to grating sets: rendered in batches, recorded through the area's tap,
+rectified, and reduced to the units asked for, so activations of all units are never all kept."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from brainlike.analysis.v1.protocol import TIME_BIN_MS
+from brainlike.data.stimuli import GratingSet, Screen
+from brainlike.recording import card_of, record
+from brainlike.registry import Area
+
+
+@dataclass
+class Timings:
+    """Seconds spent rendering stimuli and running the model; the rest of a run is analysis."""
+
+    stimuli: float = 0.0
+    forward: float = 0.0
+    batches: int = 0
+    images: int = 0
+
+
+def response_step(area: Area, time_bin: tuple[float, float] = TIME_BIN_MS) -> int:
+    """The step of `area` whose time bin overlaps `time_bin` most (ties: nearest centre); steps that do
+    not depend on the image are skipped, and an area without time bins answers with its last step."""
+    steps = [t for t in range(area.steps) if t not in area.silent_steps] or list(range(area.steps))
+    binned = [t for t in steps if area.time_bins[t] is not None]
+    if not binned:
+        return steps[-1]
+    centre = sum(time_bin) / 2
+
+    def rank(t: int) -> tuple[float, float]:
+        start, end = area.time_bins[t]
+        overlap = max(0.0, min(end, time_bin[1]) - max(start, time_bin[0]))
+        return -overlap, abs((start + end) / 2 - centre)
+
+    return min(binned, key=rank)
+
+
+@dataclass
+class AreaRecorder:
+    """Shows stimulus sets to `model` and reads `area` at the protocol's time step.
+
+    trials > 1 averages repeated presentations (for stochastic models; the protocol shows each image once).
+    """
+
+    model: nn.Module
+    area: str = "V1"
+    batch_size: int = 32
+    trials: int = 1
+    timings: Timings = field(default_factory=Timings)
+
+    def __post_init__(self):
+        card = card_of(self.model)
+        self.step = response_step(card.area(self.area))
+        self.screen = Screen.of(card)
+        parameter = next(self.model.parameters(), None)
+        self.device = parameter.device if parameter is not None else torch.device("cpu")
+
+    def activations(self, stimuli: GratingSet, batch_size: int | None = None) -> Iterator[tuple[int, torch.Tensor]]:
+        """(first image index, rectified activations (batch, units)) for consecutive batches."""
+        size = batch_size or self.batch_size
+        for start in range(0, len(stimuli), size):
+            began = time.perf_counter()
+            x = stimuli.render(self.screen, start, start + size).to(self.device)
+            rendered = time.perf_counter()
+            total = None
+            for _ in range(self.trials):
+                out = record(self.model, x, areas=[self.area], steps=[self.step])[self.area][0].flatten(1)
+                total = out if total is None else total + out
+            activations = (total / self.trials).clamp_(min=0)
+            self.timings.stimuli += rendered - began
+            self.timings.forward += time.perf_counter() - rendered
+            self.timings.batches += 1
+            self.timings.images += len(x)
+            yield start, activations
+
+    def responses(self, stimuli: GratingSet, units: torch.Tensor | None = None) -> np.ndarray:
+        """Rectified responses (images, units) to a whole set, for `units` (flat indices) or all units."""
+        parts = []
+        index = None if units is None else torch.as_tensor(units, device=self.device)
+        for _, activations in self.activations(stimuli):
+            chosen = activations if index is None else activations.index_select(1, index)
+            parts.append(chosen.double().cpu().numpy())
+        return np.concatenate(parts, axis=0)

@@ -1,0 +1,1 @@
+"""CALC: anatomy tables -> System -> strides -> fitted ArchitectureSpec -> network (Tripp 2019)."""

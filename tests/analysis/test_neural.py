@@ -1,0 +1,133 @@
+"""Neural predictivity, noise ceiling, neural data files and `brainlike compare`."""
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+import torch
+import xarray as xr
+from PIL import Image
+
+from brainlike import BrainlikeError, create_model
+from brainlike.analysis.features import extract_features, load_layer, stimulus_ids
+from brainlike.analysis.neural import (compare_features, load_neural, match_stimuli, noise_ceiling, predictivity,
+                                       spearman_brown)
+from brainlike.cli import main
+
+
+def synthetic(stimuli=150, features=30, neuroids=20, repetitions=4, noise=0.05, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(stimuli, features))
+    signal = x @ rng.normal(size=(features, neuroids))
+    responses = signal[None] + noise * signal.std() * rng.normal(size=(repetitions, stimuli, neuroids))
+    return x, responses
+
+
+@pytest.mark.parametrize("method", ["ridge", "pls"])
+def test_predictivity_recovers_a_linear_map(method):
+    x, responses = synthetic()
+    fit = predictivity(x, responses, method=method)
+    assert fit.r.shape == (20,)
+    assert fit.score > 0.95 and fit.ceiling_score > 0.95
+    assert fit.normalized == pytest.approx(1.0, abs=0.05)
+
+
+def test_shuffled_responses_are_not_predicted():
+    x, responses = synthetic()
+    shuffled = responses[:, np.random.default_rng(1).permutation(len(x))]
+    fit = predictivity(x, shuffled, method="ridge")
+    assert abs(fit.score) < 0.15
+
+
+def test_noise_ceiling_follows_spearman_brown():
+    rng = np.random.default_rng(0)
+    pure_noise = rng.normal(size=(6, 400, 30))
+    assert abs(np.median(noise_ceiling(pure_noise))) < 0.15
+    # half-trial averages with signal variance 1 and noise variance 1 correlate at 0.5; two halves at 2/3
+    signal = rng.normal(size=(4000, 5))
+    reps = signal[None] + rng.normal(size=(2, 4000, 5))
+    assert np.median(noise_ceiling(reps)) == pytest.approx(spearman_brown(0.5), abs=0.03)
+    with pytest.raises(BrainlikeError, match="2 repetitions"):
+        noise_ceiling(reps[:1])
+
+
+def test_neural_files_round_trip(tmp_path):
+    ids = [f"s{i}" for i in range(6)]
+    responses = np.arange(2 * 6 * 3, dtype=float).reshape(2, 6, 3)
+    np.savez(tmp_path / "n.npz", stimulus_id=ids, responses=responses, neuroid_id=["a", "b", "c"])
+    with h5py.File(tmp_path / "n.h5", "w") as f:
+        f["stimulus_id"] = np.array(ids, dtype=object).astype("S")
+        f["responses"] = responses
+    xr.DataArray(responses.transpose(1, 2, 0), dims=("stimulus", "neuroid", "repetition"),
+                 coords={"stimulus": ids}).to_netcdf(tmp_path / "n.nc")
+    for name in ("n.npz", "n.h5", "n.nc"):
+        data = load_neural(tmp_path / name)
+        assert data.stimulus_ids == ids and data.repetitions == 2
+        np.testing.assert_array_equal(data.responses, responses)
+    assert load_neural(tmp_path / "n.npz").neuroid_ids == ["a", "b", "c"]
+
+
+def test_bad_neural_data_gives_clear_errors(tmp_path):
+    np.savez(tmp_path / "nokey.npz", responses=np.zeros((3, 2)))
+    with pytest.raises(BrainlikeError, match="lacks stimulus_id"):
+        load_neural(tmp_path / "nokey.npz")
+    np.savez(tmp_path / "short.npz", stimulus_id=["a", "b"], responses=np.zeros((3, 2)))
+    with pytest.raises(BrainlikeError, match="2 stimulus ids for 3 stimuli"):
+        load_neural(tmp_path / "short.npz")
+    np.savez(tmp_path / "flat.npz", stimulus_id=["a", "b", "c"], responses=np.zeros(3))
+    with pytest.raises(BrainlikeError, match="must be \\(stimulus, neuroid\\)"):
+        load_neural(tmp_path / "flat.npz")
+    with pytest.raises(BrainlikeError, match="2 of 3 neural stimulus ids are not in the features"):
+        match_stimuli(["a", "x", "y"], ["a", "b", "c"])
+    with pytest.raises(BrainlikeError, match="do not fit"):
+        predictivity(np.zeros((20, 3)), np.zeros((19, 2)))
+    with pytest.raises(BrainlikeError, match=".npz, .h5 or .nc"):
+        (tmp_path / "n.csv").write_text("1,2")
+        load_neural(tmp_path / "n.csv")
+
+
+@pytest.fixture(scope="module")
+def features_file(tmp_path_factory):
+    root = tmp_path_factory.mktemp("stimuli")
+    rng = np.random.default_rng(0)
+    for i in range(30):
+        Image.fromarray(rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)).save(root / f"{i:02d}.png")
+    torch.manual_seed(0)
+    return extract_features(create_model("cornet_z"), root, root / "features.h5", areas=["V1", "IT"],
+                            progress=False)
+
+
+@pytest.fixture(scope="module")
+def neural_file(features_file):
+    """Responses that are a linear map of V1 features, stimuli in another order and one not extracted left out."""
+    v1 = load_layer(features_file, "V1", 0).values
+    rng = np.random.default_rng(0)
+    signal = v1 @ rng.normal(size=(v1.shape[1], 8))
+    responses = signal[None] + 0.01 * signal.std(axis=0) * rng.normal(size=(3, *signal.shape))
+    order = rng.permutation(len(v1))[:25]
+    path = features_file.with_name("neural.npz")
+    np.savez(path, stimulus_id=np.array(stimulus_ids(features_file))[order], responses=responses[:, order])
+    return path
+
+
+def test_compare_scores_every_layer_and_finds_the_right_area(features_file, neural_file):
+    scores = compare_features(features_file, neural_file, method="ridge", progress=False)
+    assert [s.layer for s in scores] == ["V1.output-t0", "IT.output-t0"]
+    by_area = {s.area: s for s in scores}
+    assert by_area["V1"].normalized > 0.8 and by_area["V1"].score > by_area["IT"].score
+    assert by_area["V1"].time_bin_ms == (50.0, 150.0) and by_area["V1"].ceiling > 0.99
+    rsa = compare_features(features_file, neural_file, method="rsa", bootstrap=20, progress=False)
+    assert {s.area: s for s in rsa}["V1"].score > {s.area: s for s in rsa}["IT"].score
+    assert all(s.ci[0] <= s.score <= s.ci[1] for s in rsa)
+
+
+def test_cli_compare_writes_a_report(features_file, neural_file, tmp_path, capsys):
+    out = tmp_path / "report"
+    assert main(["compare", str(features_file), str(neural_file), "--method", "pls", "-o", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["best_layer"] == "V1.output-t0" and len(report["scores"]) == 2
+    assert (out / "scores.png").is_file() and "V1.output-t0" in (out / "report.md").read_text()
+    np.savez(tmp_path / "bad.npz", stimulus_id=["nope"] * 1, responses=np.zeros((1, 2)))
+    assert main(["compare", str(features_file), str(tmp_path / "bad.npz")]) == 2
+    assert "not in the features" in capsys.readouterr().err

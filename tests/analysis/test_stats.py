@@ -1,0 +1,33 @@
+"""Parameter counts, FLOPs and receptive fields per area."""
+
+import torch
+
+from brainlike import create_model
+from brainlike.analysis.stats import count_flops, model_stats, receptive_fields
+
+
+def test_cornet_z_receptive_fields_match_conv_arithmetic():
+    # conv7/s2 -> pool3/s2: 7 + 2*2 = 11 px; each further conv3 + pool3 at jump j adds 4j.
+    fields = receptive_fields(create_model("cornet_z"), 224)
+    assert {area: rf for area, (rf, _) in fields.items()} == {"V1": 11, "V2": 27, "V4": 59, "IT": 123}
+    assert not any(clipped for _, clipped in fields.values())
+
+
+def test_receptive_field_ignores_spatial_normalisation_but_reports_clipping():
+    fields = receptive_fields(create_model("cornet_rt"), 224)
+    assert fields["V1"] == (47, False)
+    assert fields["IT"][1]  # reaches the image border
+
+
+def test_flops_of_cornet_s_match_the_published_figure():
+    total, per_area = count_flops(create_model("cornet_s"), torch.zeros(1, 3, 224, 224))
+    assert round(total / 1e9, 1) == 32.9
+    assert sum(per_area.values()) == total
+
+
+def test_model_stats_rows():
+    stats = model_stats(create_model("cornet_z"), 96)
+    assert stats.params == 2_071_656
+    assert [(a.area, a.shape) for a in stats.areas] == [
+        ("V1", (64, 24, 24)), ("V2", (128, 12, 12)), ("V4", (256, 6, 6)), ("IT", (512, 3, 3))]
+    assert stats.areas[0].rf_degrees == 11 * 8 / 96

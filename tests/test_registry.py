@@ -1,0 +1,97 @@
+"""Every registered model obeys the same small interface; tested for free when a model is added."""
+
+import pytest
+import torch
+
+from brainlike import BrainlikeError, create_model, list_models, model_card, record
+from brainlike.recording import layer_name
+from brainlike.transforms import PRESETS
+
+# Forward/backward at full size costs minutes for these; their family tests cover them at reduced cost.
+HEAVY = {name for name in list_models() if name.startswith("blt_vs")}
+
+
+@pytest.fixture(scope="module", params=list_models())
+def built(request):
+    return create_model(request.param)
+
+
+def test_card_is_complete(built):
+    card = built.card
+    modules = dict(built.named_modules())
+    assert card.family and card.citation and card.areas and card.input_size > 0 and card.visual_degrees > 0
+    assert card.preprocessing in PRESETS
+    assert card.readout_steps >= 1
+    for area in card.areas:
+        assert area.steps >= 1
+        assert set(area.silent_steps) <= set(range(area.steps))
+        for path in area.taps.values():
+            assert isinstance(modules[path], torch.nn.Identity), path
+    for tag, spec in card.weights.items():
+        assert spec.url, tag
+        if spec.sha256 is not None:  # published files without a known digest are loaded unverified
+            int(spec.sha256, 16)
+
+
+def test_record_calls_each_tap_once_per_step(built):
+    card = built.card
+    x = torch.randn(1, 3, card.input_size, card.input_size)
+    recorded = record(built, x, stream="all")
+    for area in card.areas:
+        keys = [area.name] if len(area.streams) == 1 else [f"{area.name}.{s}" for s in area.streams]
+        for key in keys:
+            assert len(recorded[key]) == area.steps, key
+
+
+def test_forward_and_backward_shapes(built):
+    card = built.card
+    if card.name in HEAVY:
+        pytest.skip("covered by its family's tests")
+    built.train()
+    x = torch.randn(2, 3, card.input_size, card.input_size)
+    logits = built(x)
+    assert logits.shape == (2, card.num_classes)
+    logits.sum().backward()
+    assert all(p.grad is not None for p in built.parameters() if p.requires_grad)
+    built.zero_grad(set_to_none=True)
+    built.eval()
+    with torch.no_grad():
+        torch.manual_seed(0)  # models with stochastic units (VOneNet noise) draw the same noise twice
+        readouts = built.readouts(x)
+        torch.manual_seed(0)
+        last = built(x)
+    assert len(readouts) == card.readout_steps and torch.allclose(readouts[-1], last, atol=1e-5)
+
+
+def test_unknown_model_suggests_close_names():
+    with pytest.raises(BrainlikeError, match="unknown model 'cornet_ss'; did you mean cornet_s"):
+        create_model("cornet_ss")
+
+
+def test_bad_constructor_argument_is_a_clear_error():
+    with pytest.raises(BrainlikeError, match="cornet_z: .*unexpected keyword argument 'times'"):
+        create_model("cornet_z", times=3)
+
+
+def test_list_models_filters_with_a_pattern():
+    assert list_models("cornet_r*") == ["cornet_r", "cornet_rt"]
+    assert set(list_models("cornet*")) == {"cornet_z", "cornet_r", "cornet_rt", "cornet_s"}
+
+
+def test_cards_reflect_constructor_arguments():
+    assert [a.steps for a in model_card("cornet_rt", times=7).areas] == [7, 7, 7, 7]
+    assert model_card("cornet_rt", times=7).area("IT").silent_steps == (0, 1, 2)
+
+
+def test_two_variants_in_one_process_do_not_interact():
+    a, b = create_model("cornet_r", times=2), create_model("cornet_r", times=4)
+    x = torch.randn(1, 3, 64, 64)
+    assert len(record(a, x)["V1"]) == 2 and len(record(b, x)["V1"]) == 4
+
+
+def test_cornet_s_time_bins_follow_brain_score():
+    card = model_card("cornet_s")
+    assert card.area("V4").time_bins == ((90, 140), (140, 190), (190, 240), (240, 290))
+    assert card.area("IT").time_bins == ((100, 200), (200, 300))
+    assert layer_name("V4", 3) == "V4.output-t3"
+    assert card.region_map() == {"V1": "V1", "V2": "V2", "V4": "V4", "IT": "IT"}

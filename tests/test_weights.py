@@ -1,0 +1,187 @@
+"""Checkpoints: official format, safetensors, download + hash check + atomic write, and every error."""
+
+import hashlib
+import http.server
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from brainlike import BrainlikeError, create_model, registry
+from brainlike.registry import WeightSpec
+from brainlike.weights import cached_path, download, fetch, read_state_dict, save_weights
+
+
+@pytest.fixture(scope="module")
+def cornet_z():
+    return create_model("cornet_z").eval()
+
+
+def _logits(model, x):
+    with torch.no_grad():
+        return model(x)
+
+
+@pytest.mark.parametrize("name", ["cornet_z", "cornet_rt"])
+def test_official_format_round_trip(tmp_path, name):
+    source = create_model(name).eval()
+    path = save_weights(source, tmp_path / f"{name}.pth", dataparallel_format=True)
+    raw = torch.load(path, weights_only=True)
+    assert list(raw) == ["state_dict"] and all(k.startswith("module.") for k in raw["state_dict"])
+    loaded = create_model(name, pretrained=str(path)).eval()
+    x = torch.randn(1, 3, 96, 96)
+    assert torch.equal(_logits(source, x), _logits(loaded, x))
+
+
+def test_plain_state_dict_and_safetensors_load(tmp_path, cornet_z):
+    x = torch.randn(1, 3, 96, 96)
+    for file_name in ("plain.pt", "weights.safetensors"):
+        path = save_weights(cornet_z, tmp_path / file_name)
+        loaded = create_model("cornet_z", pretrained=path).eval()
+        assert torch.equal(_logits(cornet_z, x), _logits(loaded, x))
+
+
+def test_code_that_needs_unpickling_is_refused(tmp_path):
+    path = tmp_path / "evil.pth"
+    torch.save({"state_dict": {}, "payload": Path("/etc/passwd")}, path)
+    with pytest.raises(BrainlikeError, match="refuses to unpickle"):
+        read_state_dict(path)
+
+
+def test_corrupt_file_is_reported(tmp_path):
+    path = tmp_path / "broken.pth"
+    path.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(BrainlikeError, match="broken.pth is not a readable torch checkpoint"):
+        create_model("cornet_z", pretrained=str(path))
+
+
+def test_missing_and_unexpected_keys_are_listed(tmp_path, cornet_z):
+    state = cornet_z.state_dict()
+    state.pop("V1.conv.bias")
+    state["V9.conv.weight"] = torch.zeros(1)
+    path = tmp_path / "wrong.pt"
+    torch.save(state, path)
+    with pytest.raises(BrainlikeError) as error:
+        create_model("cornet_z", pretrained=str(path))
+    message = str(error.value)
+    assert "missing keys: V1.conv.bias" in message and "unexpected keys: V9.conv.weight" in message
+    assert "wrong.pt" in message
+
+
+def test_shape_mismatch_is_listed(tmp_path, cornet_z):
+    state = cornet_z.state_dict()
+    state["decoder.linear.weight"] = torch.zeros(10, 512)
+    path = tmp_path / "ten_classes.pt"
+    torch.save(state, path)
+    with pytest.raises(BrainlikeError, match=r"shape mismatches: decoder.linear.weight \(10, 512\) \(model \(1000, 512\)\)"):
+        create_model("cornet_z", pretrained=str(path))
+
+
+def test_weights_of_another_model_do_not_load(tmp_path):
+    path = save_weights(create_model("cornet_z"), tmp_path / "z.pt")
+    with pytest.raises(BrainlikeError, match="does not fit cornet_s"):
+        create_model("cornet_s", pretrained=str(path))
+
+
+def test_unknown_tag_or_missing_file(tmp_path):
+    with pytest.raises(BrainlikeError, match="neither a weight tag .published: imagenet. nor an existing file"):
+        create_model("cornet_z", pretrained=str(tmp_path / "nope.pth"))
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A throwaway HTTP server on 127.0.0.1 serving tmp_path/served."""
+    root = tmp_path / "served"
+    root.mkdir()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def _serve_checkpoint(root: Path, model, name="cornet_z"):
+    staged = save_weights(model, root / "staging.pth", dataparallel_format=True)
+    digest = hashlib.sha256(staged.read_bytes()).hexdigest()
+    final = root / f"{name}-{digest[:8]}.pth"
+    staged.rename(final)
+    return final, digest
+
+
+def test_pretrained_true_downloads_verifies_caches_and_loads(server, cornet_z, monkeypatch):
+    root, base = server
+    final, digest = _serve_checkpoint(root, cornet_z)
+    spec = WeightSpec(url=f"{base}/{final.name}", sha256=digest[:8])
+    entry = registry._entry("cornet_z")
+    served_card = lambda **config: replace(entry.card(**config), weights={"imagenet": spec})  # noqa: E731
+    monkeypatch.setitem(registry._REGISTRY, "cornet_z", replace(entry, card=served_card))
+    model = create_model("cornet_z", pretrained=True).eval()
+    x = torch.randn(1, 3, 64, 64)
+    assert torch.equal(_logits(model, x), _logits(cornet_z, x))
+    cached = cached_path(spec)
+    assert cached.is_file() and not list(cached.parent.glob("*.part"))
+    final.unlink()  # a second load comes from the cache, without the server having the file
+    assert torch.equal(_logits(create_model("cornet_z", pretrained="imagenet").eval(), x), _logits(cornet_z, x))
+
+
+def test_hash_mismatch_removes_the_file(server, cornet_z):
+    root, base = server
+    final, _ = _serve_checkpoint(root, cornet_z)
+    spec = WeightSpec(url=f"{base}/{final.name}", sha256="deadbeef")
+    with pytest.raises(BrainlikeError, match="hash mismatch .* the file was removed"):
+        fetch(spec, progress=False)
+    assert not cached_path(spec).exists()
+    assert not list(cached_path(spec).parent.glob("*"))
+
+
+def test_a_cached_file_that_was_corrupted_is_detected(server, cornet_z):
+    root, base = server
+    final, digest = _serve_checkpoint(root, cornet_z)
+    spec = WeightSpec(url=f"{base}/{final.name}", sha256=digest)
+    path = fetch(spec, progress=False)
+    path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(BrainlikeError, match="hash mismatch"):
+        fetch(spec, progress=False)
+    assert not path.exists()
+
+
+def test_offline_message_names_url_and_destination(server, tmp_path):
+    _, base = server
+    spec = WeightSpec(url=f"{base}/missing-0123abcd.pth", sha256="0123abcd")
+    with pytest.raises(BrainlikeError) as error:
+        fetch(spec, progress=False)
+    assert spec.url in str(error.value) and str(cached_path(spec)) in str(error.value)
+
+
+def test_interrupted_download_leaves_no_complete_looking_file(server, cornet_z, tmp_path, monkeypatch):
+    root, base = server
+    final, digest = _serve_checkpoint(root, cornet_z)
+    dest = tmp_path / "cache" / final.name
+    written = []
+
+    class Killed(BaseException):
+        pass
+
+    import brainlike.weights as weights_module
+
+    real_tqdm = weights_module.tqdm
+
+    class DyingBar(real_tqdm):
+        def update(self, n=1):
+            written.append(n)
+            raise Killed
+
+    monkeypatch.setattr(weights_module, "tqdm", DyingBar)
+    with pytest.raises(Killed):
+        download(f"{base}/{final.name}", dest, digest, progress=False)
+    assert written and not dest.exists() and not list(dest.parent.glob("*"))
