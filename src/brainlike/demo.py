@@ -38,7 +38,7 @@ def photo_batch(preset: str, size: int) -> tuple[list[str], torch.Tensor]:
 
 def cornet_step(report: Report) -> None:
     """Every CORnet on the embedded photos: architecture table and activations per area and step."""
-    architecture, activity, data = [], [], {}
+    architecture, activity, weight_rows, data = [], [], [], {}
     for name in ("cornet_z", "cornet_r", "cornet_rt", "cornet_s"):
         model, weights = demo_model(name)
         card = model.card
@@ -65,8 +65,9 @@ def cornet_step(report: Report) -> None:
         data[name] = {"weights": weights, "params": stats.params, "flops": stats.flops,
                       "areas": [r.__dict__ for r in stats.areas], "activity": per_area,
                       "top1_class_index": dict(zip(names, top1))}
-        report.add_section(f"{name}: weights", weights)
+        weight_rows.append([name, weights, f"{stats.params:,}", f"{stats.flops / 1e9:.2f}"])
     report.data["cornet"] = {"images": names, "models": data}
+    report.add_section("CORnet models", markdown_table(["model", "weights", "parameters", "GFLOPs"], weight_rows))
     report.add_section("CORnet architectures (224 px, 8 degrees)", markdown_table(
         ["model", "area", "steps", "output", "GFLOPs", "RF px", "RF deg"], architecture))
     report.add_section("CORnet activations on the embedded photos", markdown_table(

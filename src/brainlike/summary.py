@@ -77,3 +77,23 @@ def model_info(name: str, input_size: int | None = None) -> str:
         lines.append(f"note: {note}")
     lines += ["", f"citation: {card.citation}"]
     return "\n".join(lines)
+
+
+def update_readme(path: str) -> None:
+    """Rewrite the model table between the README's markers from the registry."""
+    from pathlib import Path
+
+    readme = Path(path)
+    text = readme.read_text()
+    start, end = "<!-- models-table:start -->\n", "<!-- models-table:end -->"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{start}{models_table()}\n{end}{tail}")
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="regenerate the README's model table")
+    parser.add_argument("--readme", required=True)
+    update_readme(parser.parse_args().readme)
