@@ -314,7 +314,43 @@ def _calc(args) -> None:
         print(f"figures written to {show_folder(args.folder)}")
 
 
-COMMANDS = [_add_models, _add_info, _add_classify, _add_extract, _add_compare, _add_train, _add_evaluate, _add_v1, _add_demo, _add_calc]
+# ------------------------------------------------------------------------------------ robustness
+
+def _add_robustness(sub) -> None:
+    from brainlike.analysis.corruptions import CORRUPTIONS, SEVERITIES
+
+    p = sub.add_parser("robustness", help="top-1 under the 15 ImageNet-C corruptions, mCE against a baseline")
+    p.add_argument("name")
+    p.add_argument("--data", required=True, help="dataset folder, or 'digits' for the embedded one")
+    p.add_argument("--split", default="val")
+    p.add_argument("--corruptions", nargs="+", default=list(CORRUPTIONS), metavar="NAME")
+    p.add_argument("--severities", nargs="+", type=int, default=list(SEVERITIES), metavar="S")
+    p.add_argument("--pretrained", type=_pretrained, default=True,
+                   help="true (default), false, a weight tag or a checkpoint path")
+    p.add_argument("--baseline", help="results JSON of a baseline model (e.g. AlexNet) for mCE")
+    p.add_argument("-o", "--output", default="robustness", help="report folder (a rerun resumes from it)")
+    p.add_argument("--limit", type=int, help="evaluate an evenly spaced subset of this many images")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--workers", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--precision", default="fp32")
+    p.add_argument("--reference", action="store_true", help="use only the per-image reference implementations")
+    p.add_argument("--skip-bad", action="store_true", help="skip unreadable images instead of stopping")
+    p.set_defaults(handler=_robustness)
+
+
+def _robustness(args) -> None:
+    from brainlike.analysis.robustness import robustness
+
+    robustness(args.name, args.data, pretrained=args.pretrained, output=args.output, corruptions=args.corruptions,
+               severities=args.severities, split=args.split, baseline=args.baseline, seed=args.seed,
+               batch_size=args.batch_size, workers=args.workers, limit=args.limit, precision=args.precision,
+               reference=args.reference, skip_bad=args.skip_bad)
+    print(f"report written to {args.output}/report.md")
+
+
+COMMANDS = [_add_models, _add_info, _add_classify, _add_extract, _add_compare, _add_train, _add_evaluate, _add_robustness,
+            _add_v1, _add_calc, _add_demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

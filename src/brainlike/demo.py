@@ -195,7 +195,73 @@ def blt_vs_step(report: Report) -> None:
         + "\n\nGFLOPs per step (1 image): " + " ".join(f"{f / 1e9:.2f}" for f in flops))
 
 
-STEPS = [cornet_step, features_step, v1_frontend_step, blt_vs_step]
+def _small_training_model() -> tuple[str, str]:
+    """A registered recurrent model of at most 64 px with several readouts, else CORnet-Z as a stand-in."""
+    from brainlike.registry import list_models
+
+    for name in list_models():
+        card = model_card(name)
+        if card.readout_steps > 1 and card.input_size <= 64:
+            return name, f"{name}: {card.readout_steps} readout steps"
+    return "cornet_z", "cornet_z (no small recurrent model is registered yet, so it has one readout step)"
+
+
+def training_step(report: Report) -> None:
+    """Train a small model for one epoch on the embedded digits and show its accuracy per readout step."""
+    from brainlike.training import load_recipe, train
+    from brainlike.training.evaluation import accuracy_figure, evaluation_table
+
+    name, note = _small_training_model()
+    size = min(model_card(name).input_size, 16)
+    recipe = load_recipe("digits").replace(image_size=size, batch_size=64, lr=5e-3)
+    torch.manual_seed(0)
+    start = time.perf_counter()
+    result = train(name, "digits", recipe=recipe, output=report.folder / "training", progress=False)
+    seconds = time.perf_counter() - start
+    val = result.val
+    report.add_figure("training_accuracy_per_step", accuracy_figure(val, f"{name} on digits, 1 epoch"),
+                      caption="validation accuracy per readout step after one epoch on the digits")
+    report.add_section("Training on the embedded digits", (
+        f"Model: {note}. Recipe `digits` at {size} px, batch 64, Adam 5e-3, one epoch ({result.steps} steps, "
+        f"{seconds:.0f} s); chance is 10 %. Run folder: `training/` (log.csv, TensorBoard, checkpoint).\n\n"
+        + evaluation_table(val)))
+    report.data["training"] = {"model": name, "image_size": size, "steps": result.steps, "seconds": seconds,
+                               "val_loss": val.loss, "top1": val.top1, "top5": val.top5}
+
+CALC_DEMO_SYSTEM = {
+    "input": {"name": "INPUT", "pixels": 32, "pixel_degrees": 0.25, "channels": 3},
+    "populations": [{"name": "V1", "n": 32 * 32 * 16, "e": 50, "w": 0.6},
+                    {"name": "V2", "n": 16 * 16 * 32, "e": 100, "w": 1.2},
+                    {"name": "V4", "n": 8 * 8 * 64, "e": 100, "w": 2.4}],
+    "projections": [{"pre": "INPUT", "post": "V1", "f": 1.0}, {"pre": "V1", "post": "V2", "f": 1.0},
+                    {"pre": "V1", "post": "V4", "f": 0.3}, {"pre": "V2", "post": "V4", "f": 0.7}],
+}
+
+
+def calc_step(report: Report) -> None:
+    """CALC: fit anatomy to a CNN (Tripp's 10-population system; a 3-area system built as a network)."""
+    from brainlike.anatomy.fit import fit_system
+    from brainlike.anatomy.spec import spec_from_fit
+    from brainlike.anatomy.system import System, reference_system
+    from brainlike.models.calc import Backbone
+
+    reference = fit_system(reference_system("integration_test_small_V1_V2_V4_laminar"))
+    small = fit_system(System.from_dict(CALC_DEMO_SYSTEM), max_cumulative_stride=4)
+    spec = spec_from_fit(small)
+    backbone = Backbone(spec, output="V4").eval()
+    with torch.no_grad():
+        shape = tuple(backbone(torch.randn(1, 3, 32, 32)).shape)
+    rows = [[c.name, c.c, c.stride, c.kernel, c.sigma] for c in spec.connections]
+    report.data["calc"] = {"reference_cost": reference.total, "reference_seconds": reference.seconds,
+                           "small_cost": small.total, "small_terms": small.terms, "output_shape": shape,
+                           "params": sum(p.numel() for p in backbone.parameters())}
+    report.add_section("CALC", f"Tripp's 10-population V1-V2-V4 system: cost {reference.total:.7f} in "
+                       f"{reference.seconds:.2f} s (the original: 0.2599586 after 870.8 s of Adam).\n\n"
+                       f"A 3-area system at 32 px, cost {small.total:.4g}, built as a backbone with output "
+                       f"{shape}:\n\n" + markdown_table(["connection", "c", "stride", "kernel px", "sigma"], rows))
+
+
+STEPS = [cornet_step, features_step, v1_frontend_step, blt_vs_step, training_step, calc_step]
 
 
 def run_demo(output: str | Path = "brainlike-demo") -> Path:

@@ -49,16 +49,20 @@ def preset(name: str) -> Preset:
     return PRESETS[name]
 
 
+def geometry(name: str, size: int) -> Callable[[Image.Image], torch.Tensor]:
+    """PIL image -> uint8 tensor (3, size, size): the preset's resize and crop, without normalising."""
+    p = preset(name)
+    if p.resize == "squash":
+        steps = [v2.Resize((size, size), antialias=True)]
+    else:
+        steps = [v2.Resize(round(size / p.crop_fraction), antialias=True), v2.CenterCrop(size)]
+    return v2.Compose([v2.ToImage(), *steps])
+
+
 def preprocess(name: str, size: int) -> Callable[[Image.Image], torch.Tensor]:
     """PIL image -> normalised float tensor (3, size, size) for the named preset."""
     p = preset(name)
-    if p.resize == "squash":
-        geometry = [v2.Resize((size, size), antialias=True)]
-    else:
-        geometry = [v2.Resize(round(size / p.crop_fraction), antialias=True), v2.CenterCrop(size)]
-    return v2.Compose(
-        [v2.ToImage(), *geometry, v2.ToDtype(torch.float32, scale=True), v2.Normalize(p.mean, p.std)]
-    )
+    return v2.Compose([geometry(name, size), v2.ToDtype(torch.float32, scale=True), v2.Normalize(p.mean, p.std)])
 
 
 def normalize(images: torch.Tensor, name: str) -> torch.Tensor:

@@ -10,7 +10,7 @@ import torch
 from brainlike import create_model, model_card, record
 from brainlike.anatomy.fit import fit_system
 from brainlike.anatomy.spec import ArchitectureSpec, spec_from_fit
-from brainlike.anatomy.system import reference_system
+from brainlike.anatomy.system import System
 from brainlike.cli import main
 from brainlike.errors import BrainlikeError
 from brainlike.models.calc import Backbone, CALCNet, prepare, shipped_spec
@@ -18,10 +18,21 @@ from brainlike.models.calc import Backbone, CALCNet, prepare, shipped_spec
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "calc"
 
 
+SMALL = {
+    "input": {"name": "INPUT", "pixels": 16, "pixel_degrees": 0.5, "channels": 3},
+    "populations": [{"name": "V1", "n": 16 * 16 * 16, "e": 50, "w": 1.0},
+                    {"name": "V2", "n": 8 * 8 * 32, "e": 100, "w": 2.0},
+                    {"name": "V4", "n": 4 * 4 * 64, "e": 100, "w": 4.0}],
+    "projections": [{"pre": "INPUT", "post": "V1", "f": 1, "stride": 1},
+                    {"pre": "V1", "post": "V2", "f": 1, "stride": 2},
+                    {"pre": "V1", "post": "V4", "f": 0.3, "stride": 4},
+                    {"pre": "V2", "post": "V4", "f": 0.7, "stride": 2}],
+}
+
+
 @pytest.fixture(scope="module")
 def spec():
-    system = reference_system("test_conversion_system_2_V1_V2_V4")
-    return spec_from_fit(fit_system(system, max_cumulative_stride=2, best_of=2))
+    return spec_from_fit(fit_system(System.from_dict(SMALL)))
 
 
 def test_module_layers_and_channels_equal_the_spec(spec):
@@ -34,6 +45,7 @@ def test_module_layers_and_channels_equal_the_spec(spec):
             lambda m, i, o, name=name: acts.__setitem__(name, o))
     with torch.no_grad():
         out = backbone(x)
+    assert backbone.layer_names == ["V1", "V2", "V4"]
     for layer in spec.layers:
         assert acts[layer.name].shape[-1] == layer.width
     assert out.shape[1] == round(spec.layer("V4").channels)
@@ -78,12 +90,15 @@ def test_state_dict_keys_follow_the_original(spec):
     assert {"convs.0.weight", "convs.0.bias", "bns.0.running_mean", "subsample_indices.0", "masks.0"} <= set(keys)
 
 
-def test_log_space_scaling_makes_connections_denser(spec):
-    plain, _, _ = prepare(spec, output="V4")
-    _, scaled, _ = prepare(spec, output="V4", c_scale=0.5, sigma_scale=0.5)
-    _, conns, _ = prepare(spec, output="V4")
-    for a, b in zip(conns, scaled):
-        assert b.sigma == pytest.approx(min(1.0, a.sigma ** 0.5), rel=1e-9) or b.sigma >= a.sigma
+def test_log_space_scaling_takes_powers_of_c_and_sigma(spec):
+    _, plain, _ = prepare(spec, output="V4")
+    _, scaled, indices = prepare(spec, output="V4", c_scale=0.5, sigma_scale=0.5)
+    m = {layer.name: round(layer.channels) for layer in spec.layers}
+    for a, b, idx in zip(plain, scaled, indices):
+        assert b.sigma == pytest.approx(min(1.0, a.sigma ** 0.5))
+        assert b.c == pytest.approx(a.c ** 0.5)
+        if b.pre != "INPUT":
+            assert len(idx) == round(m[b.pre] * b.c)
 
 
 def test_calc_cifar_runs_with_one_tap_per_area():

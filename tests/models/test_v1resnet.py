@@ -37,13 +37,12 @@ def test_sizes_match_the_originals(built):
     assert len(model.state_dict()) == keys
 
 
-def test_forward_and_backward(built):
+def test_card(built):
+    # Forward and backward of every registered model run in tests/test_registry.py.
     name, model = built
-    model.train()
-    model(torch.randn(2, 3, 64, 64)).logsumexp(dim=1).sum().backward()
-    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
-    assert model.card.input_size == 64 and model.card.visual_degrees == 8
-    model.zero_grad(set_to_none=True)
+    card = model.card
+    assert card.input_size == 64 and card.visual_degrees == 8 and card.preprocessing == "half"
+    assert card.area_names == ("V1", "V2", "V4", "IT") and card.area("V1").tap == "V1"
 
 
 def test_published_checkpoint_format_round_trips(built, tmp_path):

@@ -394,7 +394,7 @@ def fit_least_squares(problem: Problem, *, start=None, weights: dict[str, float]
     x0 = np.concatenate([np.log(np.clip(c, *CLIP)), np.log(np.clip(sigma, *CLIP)), growth.variables(w_rf)])
     x0 = np.clip(x0, low + 1e-9, high - 1e-9)
     solution = least_squares(fun, x0, jac=lambda x: jacobian(torch.as_tensor(x)).numpy(), bounds=(low, high),
-                             method="trf", xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=max_evaluations)
+                             method="trf", xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=max_evaluations)
     with torch.no_grad():
         c, sigma, w_rf = (v.numpy() for v in unpack(torch.as_tensor(solution.x)))
     result = _result(problem, c, sigma, w_rf, weights, begin, "lsq", solution.nfev, [])
