@@ -5,7 +5,7 @@
 
 For each model and precision (fp32, bf16 autocast), both loops train on the same synthetic images
 (one batch = --batch images of --size px, default: the card's input size) with SGD; the trainer
-runs with every feature on (seeded per-item augmentation pipeline, sampler, per-step top-1/top-5,
+runs with every feature but the progress bar on (seeded per-item transform pipeline, sampler, per-step top-1/top-5,
 NaN check, CSV + TensorBoard logging, checkpoint timer). Blocks of --steps steps of the two loops
 are interleaved --repeat times so load on a shared machine hits both alike; the median step time
 of each is reported. Overhead = 1 - trainer images/s / plain images/s (target: under 5 %).
@@ -84,7 +84,7 @@ def bench(name: str, size: int | None, batch: int, steps: int, repeat: int, prec
     recipe = load_recipe("digits").replace(
         optimizer="sgd", lr=1e-3, momentum=0.9, weight_decay=1e-4, schedule="constant", batch_size=batch,
         image_size=size, precision=precision, readout_loss="mean" if mean_readouts else "last",
-        train_transform="none", val_transform="none", log_every=1, checkpoint_minutes=1e6, epochs=10**6)
+        train_transform="none", val_transform="none", log_every=10, checkpoint_minutes=1e6, epochs=10**6)
     with tempfile.TemporaryDirectory() as folder:
         trainer = Trainer(model, data, None, recipe, output=folder, progress=False)
         plain_model = create_model(name, num_classes=10)

@@ -176,12 +176,13 @@ def blt_vs_step(report: Report) -> None:
         readout_rows.append([step, ", ".join(labels[i] for i in top[:4].tolist()),
                              f"{probabilities.max(dim=1).values.mean().item():.3f}", f"{agree:.2f}"])
     # An area has arrived once its BU map differs between photos; the card says when that should be.
-    recorded = record(model, x, stream="all")
+    expected_steps = {a.name: next(t for t in range(a.steps) if t not in a.silent_steps) for a in card.areas}
+    recorded = record(model, x, stream="all", steps=range(max(expected_steps.values()) + 1))
     arrival_rows, arrival = [], {}
     for area in card.areas:
         maps = recorded[f"{area.name}.bu"]
         measured = next((t for t, m in enumerate(maps) if not torch.equal(m[0], m[1])), None)
-        expected = next(t for t in range(area.steps) if t not in area.silent_steps)
+        expected = expected_steps[area.name]
         arrival[area.name] = {"measured": measured, "card": expected}
         arrival_rows.append([area.name, expected, measured, "yes" if measured == expected else "NO"])
     flops = flops_per_step(model, card.input_size)
@@ -261,7 +262,18 @@ def calc_step(report: Report) -> None:
                        f"{shape}:\n\n" + markdown_table(["connection", "c", "stride", "kernel px", "sigma"], rows))
 
 
-STEPS = [cornet_step, features_step, v1_frontend_step, blt_vs_step, training_step, calc_step]
+def v1_panel_step(report: Report) -> None:
+    """In-silico V1 electrophysiology of CORnet-Z: the grating panel scored against primate data."""
+    from brainlike.analysis.v1.measure import measure_v1
+    from brainlike.analysis.v1.report import add_v1_sections
+
+    model, weights = demo_model("cornet_z")
+    # 100 units keep the analysis and figures light; the stimulus panel itself is the full protocol.
+    result = measure_v1(model, area="V1", max_units=100, seed=0, batch_size=64)
+    add_v1_sections(report, result, weights=weights)
+
+
+STEPS = [cornet_step, features_step, v1_frontend_step, blt_vs_step, training_step, calc_step, v1_panel_step]
 
 
 def run_demo(output: str | Path = "brainlike-demo") -> Path:

@@ -15,6 +15,7 @@ import torch
 import torch.nn as nn
 
 from brainlike.errors import BrainlikeError
+from brainlike.precision import autocast
 from brainlike.registry import Area, ModelCard
 
 ALL_STREAMS = "all"
@@ -66,6 +67,7 @@ def record(
     stream: str | None = None,
     *,
     full_forward: bool = False,
+    precision: str = "fp32",
 ) -> dict[str, list[torch.Tensor]]:
     """Run `x` through `model` and return `{area: [activation per step]}`.
 
@@ -74,7 +76,8 @@ def record(
     (BLT-VS: "bu", "td"), which one; None is the first, "all" returns every stream under keys
     `"{area}.{stream}"`. The model runs in eval mode without gradients; once every requested
     activation is in, the forward pass is cut short unless `full_forward` is set. Activations of steps
-    listed in the area's `silent_steps` do not depend on the image.
+    listed in the area's `silent_steps` do not depend on the image. precision: "fp32", or "bf16" to
+    run under autocast (activations come back as float32 either way).
     """
     card = card_of(model)
     chosen = [card.area(a) for a in (areas if areas is not None else card.area_names)]
@@ -103,7 +106,7 @@ def record(
             step = calls[key]
             calls[key] = step + 1
             if step in keep_set:
-                out[key].append(output.detach())
+                out[key].append(output.detach().float())
             if not full_forward and all(calls[k] >= needed[k] for k in calls):
                 raise _StopForward
 
@@ -111,7 +114,7 @@ def record(
 
     handles = [modules[path].register_forward_hook(make_hook(key, keep)) for key, (path, keep) in wanted.items()]
     try:
-        with torch.no_grad(), _eval_mode(model):
+        with torch.no_grad(), _eval_mode(model), autocast(precision, x.device.type):
             model(x)
     except _StopForward:
         pass

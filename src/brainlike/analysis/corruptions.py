@@ -6,10 +6,12 @@ draws from numpy's global random state (and, for impulse noise and glass blur, f
 here every call gets its own seed and the global state is restored afterwards, so a result depends
 only on (image, name, severity, seed).
 
-`corrupt_batch(images, name, severity, generator)` is a batched torch version of the corruptions
-for which one exists (noise, contrast, brightness, defocus blur): the same formulas on a (N, 3, H, W)
-uint8 tensor, much faster than the per-image reference. The noise draws come from torch, so they
-match the reference in distribution, not sample by sample.
+`corrupt_batch(images, name, severity, seeds)` is a batched torch version of the corruptions for
+which one exists (noise, contrast, brightness, defocus blur): the same formulas on a (N, 3, H, W)
+uint8 tensor on any device. Deterministic ones equal the reference to +-1 grey level; the noise draws
+come from torch, so they match the reference in distribution, not sample by sample. On a GPU they
+run next to the model; on a CPU only brightness beats the reference (bench/corruptions.py), so
+`faster_batched(name, device)` says when to use them.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ _BRIGHTNESS = (0.1, 0.2, 0.3, 0.4, 0.5)
 _DEFOCUS = ((3, 0.1), (4, 0.5), (6, 0.5), (8, 0.5), (10, 0.5))
 
 BATCHED = ("gaussian_noise", "shot_noise", "impulse_noise", "contrast", "brightness", "defocus_blur")
+CPU_FASTER = ("brightness",)  # measured by bench/corruptions.py; numpy/OpenCV win the others on a CPU
+
+
+def faster_batched(name: str, device: torch.device) -> bool:
+    return name in BATCHED and (device.type != "cpu" or name in CPU_FASTER)
 
 
 def check(name: str, severity: int) -> None:
@@ -77,7 +84,7 @@ def corrupt(image: np.ndarray, name: str, severity: int, seed: int) -> np.ndarra
     extra = {"seed": seed} if name in _SEEDED_BY_ARGUMENT else {}
     with _numpy_seed(seed):
         out = reference(image, severity=severity, corruption_name=name, **extra)
-    return out[:, :, :3] if out.ndim == 3 else np.repeat(out[:, :, None], 3, axis=2)
+    return np.array(out[:, :, :3]) if out.ndim == 3 else np.repeat(out[:, :, None], 3, axis=2)
 
 
 def _to_uint8(x: torch.Tensor) -> torch.Tensor:
@@ -99,9 +106,9 @@ def _disk(radius: float, alias_blur: float) -> torch.Tensor:
     return torch.from_numpy(cv2.GaussianBlur(kernel, ksize=ksize, sigmaX=alias_blur))
 
 
-def _per_image(seeds: list[int], draw) -> torch.Tensor:
+def _per_image(seeds: list[int], draw, device: torch.device) -> torch.Tensor:
     """Stack one draw per image, each from its own seeded generator (independent of batching)."""
-    return torch.stack([draw(torch.Generator().manual_seed(seed)) for seed in seeds])
+    return torch.stack([draw(torch.Generator(device).manual_seed(seed)) for seed in seeds])
 
 
 def corrupt_batch(images: torch.Tensor, name: str, severity: int, seeds: list[int]) -> torch.Tensor:
@@ -111,21 +118,21 @@ def corrupt_batch(images: torch.Tensor, name: str, severity: int, seeds: list[in
         raise BrainlikeError(f"{name} has no batched version; use corrupt()")
     if len(seeds) != len(images):
         raise ValueError("one seed per image is needed")
-    x = images.double() / 255
-    shape = x.shape[1:]
+    x = images.float() / 255
+    shape, device = x.shape[1:], x.device
     s = severity - 1
     if name == "gaussian_noise":
-        noise = _per_image(seeds, lambda g: torch.randn(shape, generator=g, dtype=x.dtype))
+        noise = _per_image(seeds, lambda g: torch.randn(shape, generator=g, device=device), device)
         return _to_uint8(x + noise * _GAUSSIAN_SCALE[s])
     if name == "shot_noise":
         rate = _SHOT_RATE[s]
-        counts = torch.stack([torch.poisson(image * rate, generator=torch.Generator().manual_seed(seed))
+        counts = torch.stack([torch.poisson(image * rate, generator=torch.Generator(device).manual_seed(seed))
                               for image, seed in zip(x, seeds)])
         return _to_uint8(counts / rate)
     if name == "impulse_noise":
         # salt and pepper: a fraction `amount` of the values, half set to 1 and half to 0
         amount = _IMPULSE_AMOUNT[s]
-        draws = _per_image(seeds, lambda g: torch.rand((2, *shape), generator=g, dtype=x.dtype))
+        draws = _per_image(seeds, lambda g: torch.rand((2, *shape), generator=g, device=device), device)
         hit, salt = draws[:, 0] < amount, draws[:, 1] < 0.5
         return _to_uint8(torch.where(hit, salt.to(x.dtype), x))
     if name == "contrast":
@@ -137,10 +144,13 @@ def corrupt_batch(images: torch.Tensor, name: str, severity: int, seeds: list[in
         brighter = (value + _BRIGHTNESS[s]).clamp(0, 1)
         scaled = torch.where(value > 0, x * brighter / value.clamp_min(1e-12), brighter.expand_as(x))
         return _to_uint8(scaled)
-    radius, alias_blur = _DEFOCUS[s]
-    kernel = _disk(radius, alias_blur).to(x.dtype)
+    return _to_uint8(_filter2d_reflect(x, _disk(*_DEFOCUS[s]).to(device)))
+
+
+def _filter2d_reflect(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """OpenCV's filter2D (correlation, reflect-101 borders) on every channel, by FFT."""
     pad = kernel.shape[0] // 2
     padded = F.pad(x, (pad, pad, pad, pad), mode="reflect")
-    channels = x.shape[1]
-    weight = kernel.expand(channels, 1, *kernel.shape)
-    return _to_uint8(F.conv2d(padded, weight, groups=channels))
+    size = padded.shape[-2:]
+    spectrum = torch.fft.rfft2(padded) * torch.fft.rfft2(kernel.flip(0, 1), s=size)
+    return torch.fft.irfft2(spectrum, s=size)[..., 2 * pad:, 2 * pad:]

@@ -23,7 +23,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from brainlike.analysis.corruptions import BATCHED, CORRUPTIONS, SEVERITIES, check, corrupt, corrupt_batch, corruption_seed
+from brainlike.analysis.corruptions import (
+    CORRUPTIONS, SEVERITIES, check, corrupt, corrupt_batch, corruption_seed, faster_batched,
+)
 from brainlike.errors import BrainlikeError
 from brainlike.report import Report, markdown_table, to_jsonable, write_atomic
 from brainlike.transforms import geometry, normalize
@@ -95,11 +97,15 @@ def read_baseline(path: str | Path) -> tuple[dict[str, dict[int, float]], float 
     return errors, None if clean is None else float(clean)
 
 
-class _Pixels(Dataset):
-    """Items as (uint8 image at the model's resolution, label, index); the corruption comes later."""
+class _CorruptedPixels(Dataset):
+    """Items as (uint8 image at the model's resolution, label, index).
 
-    def __init__(self, dataset, preset: str, size: int):
-        self.dataset, self.geometry = dataset, geometry(preset, size)
+    With `corruption`, the reference corruption is applied here, so loader workers share the work;
+    without, images come back clean (the clean cell, or a batched corruption applied later).
+    """
+
+    def __init__(self, dataset, preset: str, size: int, corruption: tuple[str, int, int] | None):
+        self.dataset, self.geometry, self.corruption = dataset, geometry(preset, size), corruption
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -109,7 +115,13 @@ class _Pixels(Dataset):
         if item is None:
             return None
         image, label = item
-        return self.geometry(image), label, index
+        pixels = self.geometry(image)
+        if self.corruption is not None:
+            name, severity, seed = self.corruption
+            hwc = pixels.permute(1, 2, 0).numpy()
+            pixels = torch.from_numpy(corrupt(hwc, name, severity, corruption_seed(seed, index, name, severity)))
+            pixels = pixels.permute(2, 0, 1)
+        return pixels, label, index
 
 
 def _collate(batch):
@@ -117,19 +129,16 @@ def _collate(batch):
     return torch.utils.data.default_collate(kept) if kept else None
 
 
-def _corrupted_batches(loader, name: str | None, severity: int, seed: int, preset: str, reference: bool):
+def _batches(loader, preset: str, device: torch.device, batched: tuple[str, int, int] | None):
     for batch in loader:
         if batch is None:
             continue
         pixels, labels, indices = batch
-        if name is not None:
-            seeds = [corruption_seed(seed, int(i), name, severity) for i in indices]
-            if reference or name not in BATCHED:
-                pixels = torch.stack([
-                    torch.from_numpy(corrupt(p.permute(1, 2, 0).numpy(), name, severity, s)).permute(2, 0, 1)
-                    for p, s in zip(pixels, seeds)])
-            else:
-                pixels = corrupt_batch(pixels, name, severity, seeds)
+        pixels = pixels.to(device)
+        if batched is not None:
+            name, severity, seed = batched
+            pixels = corrupt_batch(pixels, name, severity,
+                                   [corruption_seed(seed, int(i), name, severity) for i in indices])
         yield normalize(pixels.float() / 255, preset), labels
 
 
@@ -137,12 +146,15 @@ def evaluate_robustness(model: torch.nn.Module, dataset, *, corruptions: Sequenc
                         severities: Sequence[int] = SEVERITIES, seed: int = 0, batch_size: int = 64,
                         workers: int = 0, precision: str = "fp32", reference: bool = False,
                         limit: int | None = None, state_path: str | Path | None = None,
+                        size: int | None = None, preprocessing: str | None = None,
                         progress: bool = False) -> RobustnessResult:
     """Clean and corrupted top-1 per readout step of `model` on `dataset`.
 
-    reference: use the per-image reference implementation even where a batched one exists.
+    reference: use the per-image reference implementation even where a faster batched one exists.
+    workers: loader processes; they decode, resize and apply the reference corruptions in parallel.
     limit: evaluate an evenly spaced subset of this many images. state_path: a JSON file where
-    finished cells are kept; a later call with the same settings skips them.
+    finished cells are kept; a later call with the same settings skips them. size, preprocessing:
+    the input resolution and preset (default: the model card's).
     """
     from tqdm import tqdm
 
@@ -155,13 +167,12 @@ def evaluate_robustness(model: torch.nn.Module, dataset, *, corruptions: Sequenc
         for severity in severities:
             check(name, severity)
     card = model.card
+    size, preprocessing = size or card.input_size, preprocessing or card.preprocessing
     if limit is not None and limit < len(dataset):
         dataset = Subset(dataset, np.linspace(0, len(dataset) - 1, limit).round().astype(int).tolist())
     settings = {"model": card.name, "images": len(dataset), "seed": seed, "reference": reference,
-                "preprocessing": card.preprocessing, "size": card.input_size}
+                "preprocessing": preprocessing, "size": size}
     cells = _load_state(state_path, settings)
-    loader = DataLoader(_Pixels(dataset, card.preprocessing, card.input_size), batch_size=batch_size,
-                        num_workers=workers, collate_fn=_collate)
     device = pick_device(None)
     model.to(device)
     readouts, loss = Readouts(model), ReadoutLoss().to(device)
@@ -170,8 +181,11 @@ def evaluate_robustness(model: torch.nn.Module, dataset, *, corruptions: Sequenc
         key = f"{name}/{severity}"
         if key in cells:
             continue
-        batches = _corrupted_batches(loader, None if name == CLEAN else name, severity, seed,
-                                     card.preprocessing, reference)
+        cell = None if name == CLEAN else (name, severity, seed)
+        batched = cell is not None and not reference and faster_batched(name, device)
+        items = _CorruptedPixels(dataset, preprocessing, size, None if batched else cell)
+        loader = DataLoader(items, batch_size=batch_size, num_workers=workers, collate_fn=_collate)
+        batches = _batches(loader, preprocessing, device, cell if batched else None)
         evaluation = run_evaluation(readouts, batches, loss_fn=loss, device=device, precision=precision)
         cells[key] = evaluation.top1
         _save_state(state_path, settings, cells)
@@ -281,10 +295,11 @@ def robustness(name: str, data: str | Path, *, pretrained: bool | str = True, ou
     if baseline is not None:
         read_baseline(baseline)  # fail before hours of evaluation, not after
     dataset = open_dataset(data, split, skip_bad=skip_bad)
-    model, _ = build_for_dataset(name, dataset, pretrained=pretrained, **model_config)
+    model, settings = build_for_dataset(name, dataset, pretrained=pretrained, **model_config)
     result = evaluate_robustness(model, dataset, corruptions=list(corruptions), severities=list(severities),
                                  seed=seed, batch_size=batch_size, workers=workers, precision=precision,
                                  reference=reference, limit=limit, state_path=Path(output) / "cells.json",
+                                 size=settings.get("image_size"), preprocessing=settings.get("normalization"),
                                  progress=progress)
     robustness_report(result, output, baseline=baseline,
                       details={"data": str(data), "split": split, "pretrained": str(pretrained), "seed": seed})

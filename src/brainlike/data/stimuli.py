@@ -119,57 +119,57 @@ def render_gratings(params: Mapping[str, np.ndarray], screen: Screen, *,
     blank (uniform gray). Angles are in degrees, spatial frequency in cycles/deg, radius and positions
     in degrees. Returns a normalised (N, 3, size, size) batch.
     """
-    p = {k: torch.as_tensor(np.asarray(params[k], dtype=np.float64)) for k in PARAMETERS}
+    p = {k: np.asarray(params[k], dtype=np.float64) for k in PARAMETERS}
     view = _view(screen, degrees)
     ppd = STIMULUS_PIXELS / degrees
     # Only the aperture's bounding box differs from gray, and resizing is linear, so each image is
-    # rendered in a window and resized there with the rows and columns of the resize matrix.
-    half = (p["radius"] * ppd).clamp(max=2.0 * view.canvas)
-    half = torch.where(p["contrast"] == 0, torch.zeros_like(half), half)
-    centre_x = view.centre + p["position_x"] * ppd
-    centre_y = view.centre + p["position_y"] * ppd
+    # rendered in a window and resized there with the rows and columns of the resize matrix. The
+    # small per-image arrays are numpy: thread-pool start-up would dominate them in torch.
+    half = np.where(p["contrast"] == 0, 0.0, np.minimum(p["radius"] * ppd, 2.0 * view.canvas))
     size = int(min(view.canvas, max(1, math.ceil(float((2 * half).max())) + 2)))
-    start_x = _window_start(centre_x - half, size, view.canvas)
-    start_y = _window_start(centre_y - half, size, view.canvas)
-    offsets = torch.arange(size)
-    cols, rows = start_x[:, None] + offsets, start_y[:, None] + offsets
+    offsets = np.arange(size)
+    cols = _window_start(view.centre + p["position_x"] * ppd - half, size, view.canvas)[:, None] + offsets
+    rows = _window_start(view.centre + p["position_y"] * ppd - half, size, view.canvas)[:, None] + offsets
     x = view.degrees[cols] - p["position_x"][:, None]
     y = view.degrees[rows] - p["position_y"][:, None]
 
-    theta, phase = torch.deg2rad(p["orientation"]), torch.deg2rad(p["phase"])
-    kx = (2 * math.pi * p["spatial_frequency"] * torch.cos(theta))[:, None]
-    ky = (2 * math.pi * p["spatial_frequency"] * torch.sin(theta))[:, None]
+    theta, phase = np.deg2rad(p["orientation"]), np.deg2rad(p["phase"])[:, None]
+    kx = (2 * math.pi * p["spatial_frequency"] * np.cos(theta))[:, None]
+    ky = (2 * math.pi * p["spatial_frequency"] * np.sin(theta))[:, None]
     # sin(kx*x + ky*y + phase) = sin(kx*x + phase) cos(ky*y) + cos(kx*x + phase) sin(ky*y): a rank-2
     # product of a column and a row factor, far cheaper than evaluating sin per pixel.
-    row_factor = torch.stack([torch.cos(ky * y), torch.sin(ky * y)], dim=-1).float()
-    col_factor = torch.stack([torch.sin(kx * x + phase[:, None]), torch.cos(kx * x + phase[:, None])], dim=1).float()
+    row_factor = np.stack([np.cos(ky * y), np.sin(ky * y)], axis=-1).astype(np.float32)
+    col_factor = np.stack([np.sin(kx * x + phase), np.cos(kx * x + phase)], axis=1).astype(np.float32)
+    levels = np.matmul(row_factor, col_factor)
     # uint8(((g + 1) / 2) * 255) as in the original, as an offset from the gray background.
-    levels = torch.bmm(row_factor, col_factor).mul_(p["contrast"].float()[:, None, None] * 127.5).add_(127.5)
-    patch = levels.floor_().clamp_(0, 255).sub_(GRAY)
-    distance = y.float()[:, :, None] ** 2 + x.float()[:, None, :] ** 2
-    shown = distance <= (p["radius"].float() ** 2)[:, None, None]
+    levels *= (p["contrast"] * 127.5).astype(np.float32)[:, None, None]
+    levels += 127.5
+    patch = np.clip(np.floor(levels, out=levels), 0, 255, out=levels) - GRAY
+    distance = y.astype(np.float32)[:, :, None] ** 2 + x.astype(np.float32)[:, None, :] ** 2
+    shown = distance <= (p["radius"].astype(np.float32) ** 2)[:, None, None]
     shown &= view.inside[rows][:, :, None] & view.inside[cols][:, None, :]
     shown &= (p["contrast"] != 0)[:, None, None]
-    patch.mul_(shown)
+    patch = torch.from_numpy(patch * shown)
 
     resize = view.resize.T  # (canvas, size)
-    offset = torch.bmm(torch.bmm(resize[rows].transpose(1, 2), patch), resize[cols])
+    rows_t, cols_t = torch.from_numpy(rows), torch.from_numpy(cols)
+    offset = torch.bmm(torch.bmm(resize[rows_t].transpose(1, 2), patch), resize[cols_t])
     # Gray level -> [0, 1] -> the preset's mean/std per channel, in one pass over the output.
     norm = preset(screen.preprocessing)
     mean, std = (torch.tensor(v, dtype=torch.float32).view(1, 3, 1, 1) for v in (norm.mean, norm.std))
     return torch.addcmul((GRAY / 255 - mean) / std, offset[:, None], 1 / (255 * std))
 
 
-def _window_start(low: torch.Tensor, size: int, canvas: int) -> torch.Tensor:
-    return torch.floor(low).long().clamp(0, canvas - size)
+def _window_start(low: np.ndarray, size: int, canvas: int) -> np.ndarray:
+    return np.clip(np.floor(low).astype(np.int64), 0, canvas - size)
 
 
 @dataclass(frozen=True)
 class _View:
     canvas: int             # pixels of the model's field of view at the stimulus' pixels per degree
     centre: float           # canvas pixel of the stimulus image centre
-    degrees: torch.Tensor   # (canvas,) degrees of each canvas pixel from the image centre
-    inside: torch.Tensor    # (canvas,) whether the pixel lies on the stimulus image
+    degrees: np.ndarray     # (canvas,) degrees of each canvas pixel from the image centre
+    inside: np.ndarray      # (canvas,) whether the pixel lies on the stimulus image
     resize: torch.Tensor    # (size, canvas) the preset's resize as a matrix
 
 
@@ -183,7 +183,7 @@ def _view(screen: Screen, degrees: float) -> _View:
         origin = -round((STIMULUS_PIXELS - canvas) / 2)
     else:
         origin = (canvas - STIMULUS_PIXELS) // 2
-    image_pixel = torch.arange(canvas, dtype=torch.float64) - origin
+    image_pixel = np.arange(canvas, dtype=np.float64) - origin
     inside = (image_pixel >= 0) & (image_pixel < STIMULUS_PIXELS)
     return _View(canvas, origin + STIMULUS_PIXELS / 2, (image_pixel - STIMULUS_PIXELS / 2) / ppd, inside,
                  resize_matrix(canvas, screen))

@@ -97,7 +97,8 @@ class GatedTwoStreamArea(nn.Module):
 
     def resting_td(self, like: torch.Tensor) -> torch.Tensor:
         """The TD map of an area without TD drive: GroupNorm of zeros is its bias, broadcast."""
-        return self.layer_norm_td.bias.view(1, -1, 1, 1).to(like.dtype).expand_as(like)
+        # A copy, not a view of the parameter: hooks and autograd then see an ordinary tensor.
+        return self.layer_norm_td.bias.view(1, -1, 1, 1).to(like.dtype).expand_as(like).contiguous()
 
     def forward(self, bu: Maybe = None, bu_l: Maybe = None, td: Maybe = None, td_l: Maybe = None,
                 skip_bu: Maybe = None, skip_td: Maybe = None, *, bottom_up: Maybe = None,

@@ -112,7 +112,7 @@ _START_MS, _LEVEL_MS, _STEP_MS = 50.0, 10.0, 25.0
 
 
 def family_card(connections: str, size: int, *, timesteps: int | None = None, num_classes: int | None = None,
-                readout_every_step: bool = True, **_) -> ModelCard:
+                **_) -> ModelCard:
     channels, _kernels, _stride, classes, labels = SIZES[size]
     steps = timesteps or (1 if connections == "B" else RECURRENT_STEPS)
     names = AREA_NAMES[len(channels)]

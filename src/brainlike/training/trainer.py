@@ -96,7 +96,6 @@ class Trainer:
         if recipe.class_weights:
             weights = inverse_frequency_weights(train_set.targets, train_set.num_classes)
         self.loss_fn = ReadoutLoss(label_smoothing=recipe.label_smoothing, class_weights=weights).to(device)
-        self.val_loss_fn = self.loss_fn
 
         self.readout_steps, unused = self._probe()
         self.network = self.readouts
@@ -206,7 +205,7 @@ class Trainer:
     def validate(self) -> Evaluation | None:
         if self.val_loader is None:
             return None
-        return run_evaluation(self.readouts, self.val_loader, loss_fn=self.val_loss_fn, device=self.context.device,
+        return run_evaluation(self.readouts, self.val_loader, loss_fn=self.loss_fn, device=self.context.device,
                               precision=self.recipe.precision, context=self.context, progress=self.progress,
                               readout_steps=self.readout_steps)
 
@@ -226,6 +225,7 @@ class Trainer:
                 bar = tqdm(self.loader, desc=f"epoch {self.epoch}", disable=not (self.progress and self.context.is_main),
                            initial=self.batch, total=self.sampler.batches_per_epoch, leave=False)
                 tick, images = time.perf_counter(), 0
+                lr = self._set_lr()
                 for batch in bar:
                     if batch is None:
                         continue

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from brainlike.registry import Area, ModelCard
 
-INPUT_SIZE = 112
+INPUT_SIZE = 64
 VISUAL_DEGREES = 4.0
 PIXELS_PER_DEGREE = INPUT_SIZE / VISUAL_DEGREES
 STRIDE = 2
@@ -39,7 +39,7 @@ class GaborUnit:
 
 
 def gabor_kernel(unit: GaborUnit, phase_shift: float = 0.0) -> torch.Tensor:
-    half = math.ceil(3.5 * unit.sigma * PIXELS_PER_DEGREE)
+    half = math.ceil(3 * unit.sigma * PIXELS_PER_DEGREE)
     offsets = torch.arange(-half, half + 1, dtype=torch.float64) / PIXELS_PER_DEGREE
     v, u = torch.meshgrid(offsets, offsets, indexing="ij")  # v: down, u: right, as in the stimuli
     theta = math.radians(unit.orientation)

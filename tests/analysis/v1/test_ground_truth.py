@@ -1,34 +1,18 @@
 """The V1 panel recovers the known parameters of synthetic Gabor units."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
-import torch
 
 from brainlike.analysis.v1 import measure_v1
+from brainlike.analysis.v1.scoring import score_properties
+from brainlike.analysis.v1.selection import choose_units
 from brainlike.errors import BrainlikeError
-from tests.analysis.v1.gabor_model import GaborUnit, GaborV1
+from tests.analysis.v1.gabor_model import INPUT_SIZE, STRIDE, GaborV1
 
-SF = 3.0844216508   # a grid SF of the protocol, so the preferred condition sits on it
-UNITS = [
-    GaborUnit(orientation=30, spatial_frequency=SF, sigma=0.4 / SF),
-    GaborUnit(orientation=30, spatial_frequency=SF, sigma=0.4 / SF, complex=True),
-    GaborUnit(orientation=100, spatial_frequency=SF, sigma=0.4 / SF, phase=90),
-    GaborUnit(orientation=140, spatial_frequency=SF, sigma=0.4 / SF, complex=True),
-    GaborUnit(orientation=60, spatial_frequency=SF / 2, sigma=0.4 / (SF / 2)),
-    GaborUnit(orientation=165, spatial_frequency=SF / 2, sigma=0.4 / (SF / 2), complex=True),
-]
-
-
-@pytest.fixture(scope="module")
-def model():
-    return GaborV1(UNITS).eval()
-
-
-@pytest.fixture(scope="module")
-def result(model):
-    return measure_v1(model, area="V1", seed=0, batch_size=128)
+from tests.analysis.v1.conftest import UNITS
 
 
 def _channels(result, model):
@@ -46,7 +30,7 @@ def _per_unit(result, model, prop):
 
 def test_selects_units_centred_on_the_stimulus(result, model):
     sel = result.selection
-    assert sel.total_units == len(UNITS) * 56 * 56
+    assert sel.total_units == len(UNITS) * (INPUT_SIZE // STRIDE) ** 2
     assert 0 < len(sel.units) == sel.in_rf <= 1000
     assert np.all(np.hypot(sel.rf_x - 0.5, sel.rf_y - 0.5) <= 0.15)
     # Every Gabor channel has units near (0.5, 0.5) deg.
@@ -80,8 +64,9 @@ def test_modulation_ratio_separates_simple_and_complex_cells(result, model):
         if UNITS[c].complex:
             assert np.all(values < 0.2), (c, values)       # energy: flat over phase, analytic 0
         else:
-            # Half-wave rectified sinusoid: F1/F0 = pi/2; the spontaneous-rate offset lowers it slightly.
-            assert np.all((values > 1.3) & (values <= math.pi / 2 + 0.02)), (c, values)
+            # Half-wave rectified sinusoid: F1/F0 = pi/2. The spontaneous-rate offset and the Gabor's
+            # small response to the mean luminance inside the aperture move it a little either way.
+            assert np.all(np.abs(values - math.pi / 2) < 0.2), (c, values)
 
 
 def test_scores_are_reported_against_the_shipped_data(result):
@@ -94,7 +79,7 @@ def test_scores_are_reported_against_the_shipped_data(result):
     ringach = frame[frame.dataset == "Ringach2002"]
     assert set(ringach.status) == {"distribution only"} and ringach.score.isna().all()
     textures = frame[frame.dataset == "FreemanZiemba2013"]
-    assert len(textures) == 8 and set(textures.status) == {"not measured"}
+    assert len(textures) == 7 and set(textures.status) == {"not measured"}
 
 
 def test_bad_area_is_a_clear_error(model):
@@ -105,5 +90,26 @@ def test_bad_area_is_a_clear_error(model):
 def test_area_without_responsive_units_is_a_clear_error():
     silent = GaborV1(UNITS[:1]).eval()
     silent.kernels.zero_()
+    # A small screen keeps the receptive-field mapping cheap; nothing responds anyway.
+    silent.card = replace(silent.card, visual_degrees=2.0, input_size=32)
     with pytest.raises(BrainlikeError, match="no unit of gabor_v1 V1 has its receptive field"):
         measure_v1(silent, batch_size=256)
+
+
+def test_same_seed_same_scores(result):
+    again = score_properties(result.values, result.kept, seed=0)
+    assert np.array_equal([s.raw for s in again], [s.raw for s in result.scores], equal_nan=True)
+    other = score_properties(result.values, result.kept, seed=1)
+    scored = [(a.raw, b.raw) for a, b in zip(again, other) if a.status == "scored" and a.units]
+    assert any(a != b for a, b in scored)
+
+
+def test_unit_cap_is_a_seeded_subset():
+    candidates = np.arange(0, 5000, 3)
+    first = choose_units(candidates, 100, seed=7)
+    assert first.size == 100 and np.all(np.isin(first, candidates)) and np.all(np.diff(first) > 0)
+    assert np.array_equal(first, choose_units(candidates, 100, seed=7))
+    assert not np.array_equal(first, choose_units(candidates, 100, seed=8))
+    assert np.array_equal(choose_units(candidates, None, seed=0), candidates)
+    with pytest.raises(BrainlikeError):
+        choose_units(candidates, 0, seed=0)

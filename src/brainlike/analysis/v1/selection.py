@@ -85,7 +85,14 @@ def select_units(recorder: AreaRecorder, blank: torch.Tensor, *, max_units: int 
             f"no unit of {where} has its receptive field within {RF_DELTA_DEG} deg of the stimulus centre "
             f"({int(mapped.sum())} of {x.size} units respond to the mapping gratings at all)"
         )
-    in_rf = chosen.size
-    if max_units is not None and chosen.size > max_units:
-        chosen = np.sort(np.random.default_rng(seed).choice(chosen, size=max_units, replace=False))
-    return UnitSelection(x.size, int(mapped.sum()), in_rf, chosen, x[chosen], y[chosen])
+    measured = choose_units(chosen, max_units, seed)
+    return UnitSelection(x.size, int(mapped.sum()), chosen.size, measured, x[measured], y[measured])
+
+
+def choose_units(candidates: np.ndarray, max_units: int | None, seed: int) -> np.ndarray:
+    """All candidates if they are few enough, else a sorted random subset of `max_units` of them."""
+    if max_units is not None and max_units < 1:
+        raise BrainlikeError(f"max_units must be at least 1, not {max_units}")
+    if max_units is None or candidates.size <= max_units:
+        return candidates
+    return np.sort(np.random.default_rng(seed).choice(candidates, size=max_units, replace=False))

@@ -1,0 +1,43 @@
+"""The V1 report folder and the `brainlike v1` command."""
+
+import json
+
+import pytest
+
+from brainlike.analysis.v1 import write_v1_report
+from brainlike.cli import main
+
+
+def test_report_folder_holds_json_markdown_and_figures(result, tmp_path):
+    folder = write_v1_report(result, tmp_path / "v1", weights="synthetic")
+    data = json.loads((folder / "report.json").read_text())
+    assert data["v1"]["selection"]["measured"] == len(result.selection.units)
+    by_property = {(p["dataset"], p["property"]): p for p in data["v1"]["properties"]}
+    pref = by_property[("DeValois1982a", "preferred_orientation")]
+    assert pref["status"] == "scored" and 0 <= pref["score"] <= 1.1 and pref["ceiling"] == pytest.approx(0.962, abs=0.01)
+    assert by_property[("Ringach2002", "circular_variance")]["score"] is None
+    assert sum(by_property[("Ringach2002", "circular_variance")]["model_counts"]) > 0
+    assert set(data["figures"]) == {"v1_tuning_curves.png", "v1_histograms.png", "v1_ringach2002.png"}
+    for name in data["figures"]:
+        assert (folder / name).stat().st_size > 1000
+    markdown = (folder / "report.md").read_text()
+    assert "| property | dataset | score | raw | ceiling | model median | data median |" in markdown
+    assert "not measured: the FreemanZiemba2013" in markdown
+
+
+def test_frames(result):
+    scores = result.frame()
+    assert len(scores) == len(result.scores) and {"score", "ceiling", "model_median", "data_median"} <= set(scores.columns)
+    units = result.units_frame()
+    assert len(units) == len(result.selection.units) and "preferred_orientation" in units.columns
+
+
+def test_cli_bad_area_is_one_line_error(capsys):
+    assert main(["v1", "cornet_z", "--area", "V9", "--units", "10"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no area 'V9'" in err
+
+
+def test_cli_rejects_a_unit_count_below_one(capsys):
+    assert main(["v1", "cornet_z", "--units", "0"]) == 2
+    assert "--units" in capsys.readouterr().err
