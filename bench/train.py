@@ -117,11 +117,15 @@ def main() -> None:
             rows.append(row)
             print(f"{name:<12} {row['size']:>4} {precision:<5} {row['plain_img_s']:>12.1f} "
                   f"{row['trainer_img_s']:>14.1f} {100 * row['overhead']:>8.1f}%", flush=True)
-    out = Path(args.out)
+            # Written after every row, so a long run that is cut short keeps what it measured.
+            write(Path(args.out), args, rows)
+    print(f"written to {args.out}")
+
+
+def write(out: Path, args, rows: list[dict]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
                                "machine": platform.machine(), "args": vars(args), "rows": rows}, indent=1))
-    print(f"written to {out}")
 
 
 if __name__ == "__main__":

@@ -229,6 +229,22 @@ def training_step(report: Report) -> None:
     report.data["training"] = {"model": name, "image_size": size, "steps": result.steps, "seconds": seconds,
                                "val_loss": val.loss, "top1": val.top1, "top5": val.top5}
 
+def robustness_step(report: Report) -> None:
+    """Robustness of the digits model trained above to two corruptions at two severities."""
+    from brainlike.analysis.robustness import robustness
+
+    name = report.data["training"]["model"]
+    folder = report.folder / "robustness"
+    result = robustness(name, "digits", pretrained=report.folder / "training", output=folder,
+                        corruptions=["gaussian_noise", "fog"], severities=[1, 3], progress=False)
+    rows = [[c, f"{100 * result.clean[-1]:.1f}"] + [f"{100 * result.top1[c][s][-1]:.1f}" for s in (1, 3)]
+            for c in result.top1]
+    report.add_section("Robustness on the embedded digits", (
+        f"{name} from the training step, {result.images} validation digits; full report in `robustness/`.\n\n"
+        + markdown_table(["corruption", "clean top-1 %", "severity 1 top-1 %", "severity 3 top-1 %"], rows)))
+    report.data["robustness"] = {"model": name, "clean": result.clean, "top1": result.top1}
+
+
 CALC_DEMO_SYSTEM = {
     "input": {"name": "INPUT", "pixels": 32, "pixel_degrees": 0.25, "channels": 3},
     "populations": [{"name": "V1", "n": 32 * 32 * 16, "e": 50, "w": 0.6},
@@ -273,7 +289,8 @@ def v1_panel_step(report: Report) -> None:
     add_v1_sections(report, result, weights=weights)
 
 
-STEPS = [cornet_step, features_step, v1_frontend_step, blt_vs_step, training_step, calc_step, v1_panel_step]
+STEPS = [cornet_step, features_step, v1_frontend_step, blt_vs_step, training_step, robustness_step, calc_step,
+         v1_panel_step]
 
 
 def run_demo(output: str | Path = "brainlike-demo") -> Path:

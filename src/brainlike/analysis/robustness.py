@@ -22,6 +22,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
+from torchvision.transforms import v2
 
 from brainlike.analysis.corruptions import (
     CORRUPTIONS, SEVERITIES, check, corrupt, corrupt_batch, corruption_seed, faster_batched,
@@ -31,6 +32,7 @@ from brainlike.report import Report, markdown_table, to_jsonable, write_atomic
 from brainlike.transforms import geometry, normalize
 
 CLEAN = "clean"
+MIN_CORRUPTION_SIZE = 32
 
 
 @dataclass
@@ -101,11 +103,15 @@ class _CorruptedPixels(Dataset):
     """Items as (uint8 image at the model's resolution, label, index).
 
     With `corruption`, the reference corruption is applied here, so loader workers share the work;
-    without, images come back clean (the clean cell, or a batched corruption applied later).
+    without, images come back clean (the clean cell, or a batched corruption applied later). The
+    reference corruptions need 32 x 32 pixels at least, so for smaller models every image, clean or
+    not, is rendered at 32 px, corrupted there, and then resized to the model's size.
     """
 
     def __init__(self, dataset, preset: str, size: int, corruption: tuple[str, int, int] | None):
-        self.dataset, self.geometry, self.corruption = dataset, geometry(preset, size), corruption
+        self.dataset, self.corruption = dataset, corruption
+        self.geometry = geometry(preset, max(size, MIN_CORRUPTION_SIZE))
+        self.shrink = v2.Resize((size, size), antialias=True) if size < MIN_CORRUPTION_SIZE else None
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -121,6 +127,8 @@ class _CorruptedPixels(Dataset):
             hwc = pixels.permute(1, 2, 0).numpy()
             pixels = torch.from_numpy(corrupt(hwc, name, severity, corruption_seed(seed, index, name, severity)))
             pixels = pixels.permute(2, 0, 1)
+        if self.shrink is not None:
+            pixels = self.shrink(pixels)
         return pixels, label, index
 
 
@@ -182,7 +190,8 @@ def evaluate_robustness(model: torch.nn.Module, dataset, *, corruptions: Sequenc
         if key in cells:
             continue
         cell = None if name == CLEAN else (name, severity, seed)
-        batched = cell is not None and not reference and faster_batched(name, device)
+        batched = (cell is not None and not reference and size >= MIN_CORRUPTION_SIZE
+                   and faster_batched(name, device))
         items = _CorruptedPixels(dataset, preprocessing, size, None if batched else cell)
         loader = DataLoader(items, batch_size=batch_size, num_workers=workers, collate_fn=_collate)
         batches = _batches(loader, preprocessing, device, cell if batched else None)
