@@ -1,33 +1,38 @@
-"""Numeric precision for inference and training: "fp32", "bf16", "fp16" (GPU) or "tf32" (GPU).
+"""Numeric precision for inference and training: "fp32", "bf16", "fp16", "mixed" or "tf32".
 
 bf16 and fp16 run under torch.autocast, so weights stay fp32 and only the heavy ops (convolutions,
-matrix products) run in low precision; tf32 lets fp32 matrix products use TF32 tensor cores.
+matrix products) run in low precision. "mixed" is fp16 (with loss scaling in training) on a GPU and
+bf16 elsewhere; "tf32" lets fp32 matrix products on a GPU use TF32 tensor cores. bf16 is fast only
+where the hardware has bf16 arithmetic (GPUs, CPUs with AVX-512 BF16 or AMX); elsewhere, such as an
+AVX2-only CPU, autocast converts and falls back to slow kernels.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 import torch
 
 from brainlike.errors import BrainlikeError
 
-PRECISIONS = ("fp32", "bf16", "fp16", "tf32")
+PRECISIONS = ("fp32", "bf16", "fp16", "mixed", "tf32")
 
 
-def check_precision(precision: str, device_type: str = "cpu") -> str:
+def autocast_dtype(precision: str, device_type: str = "cpu") -> torch.dtype | None:
+    """The dtype autocast runs in for `precision` on `device_type` (None: no autocast)."""
     if precision not in PRECISIONS:
         raise BrainlikeError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
     if precision in ("fp16", "tf32") and device_type != "cuda":
         raise BrainlikeError(f"precision {precision} needs a CUDA GPU; on {device_type} use fp32 or bf16")
-    return precision
+    if precision == "mixed":
+        return torch.float16 if device_type == "cuda" else torch.bfloat16
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
 
 
 @contextmanager
 def autocast(precision: str = "fp32", device_type: str = "cpu"):
-    check_precision(precision, device_type)
-    if precision in ("bf16", "fp16"):
-        dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    dtype = autocast_dtype(precision, device_type)
+    if dtype is not None:
         with torch.autocast(device_type, dtype=dtype):
             yield
     elif precision == "tf32":
@@ -38,5 +43,4 @@ def autocast(precision: str = "fp32", device_type: str = "cpu"):
         finally:
             torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = previous
     else:
-        with nullcontext():
-            yield
+        yield

@@ -14,7 +14,9 @@ def test_every_variant_is_registered():
     assert sorted(VARIANTS) == list_models("*_net_*")
 
 
-@pytest.mark.parametrize("name", VARIANTS)
+# The 64 and 128 px variants are the same builder with more layers; test_registry runs their
+# forward and backward passes.
+@pytest.mark.parametrize("name", [v for v in VARIANTS if v.endswith("_32")])
 def test_variant_trains_a_few_steps_with_the_loss_decreasing(name):
     torch.manual_seed(0)
     model = create_model(name)

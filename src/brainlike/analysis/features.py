@@ -15,7 +15,6 @@ a bounded queue keeps memory flat however many images there are.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import queue
@@ -355,8 +354,6 @@ def _extract(model, card, layers, ids, paths, output, *, requested_steps, pool, 
                             persistent_workers=False)
         writer = _Writer(handle, layers, batch_size)
         writer.start()
-        autocast = (torch.autocast(torch.device(device).type, dtype=torch.bfloat16) if precision == "bf16"
-                    else contextlib.nullcontext())
         area_names = list(dict.fromkeys(layer.area.name for layer in layers))
         # record() returns the kept steps of each area in order; where each layer sits in that list:
         position = {(layer.area.name, layer.step): i for name in area_names
@@ -368,9 +365,8 @@ def _extract(model, card, layers, ids, paths, output, *, requested_steps, pool, 
                     bad = [(i, e) for i, e in enumerate(errors) if e]
                     if bad:
                         raise BrainlikeError(bad[0][1])
-                    with autocast:
-                        recorded = record(model, x.to(device, non_blocking=True), areas=area_names,
-                                          steps=requested_steps)
+                    recorded = record(model, x.to(device, non_blocking=True), areas=area_names,
+                                      steps=requested_steps, precision=precision)
                     arrays = [pool_activation(recorded[layer.area.name][position[layer.area.name, layer.step]], pool)
                               .float().cpu().numpy() for layer in layers]
                     writer.put(row, arrays)

@@ -20,7 +20,7 @@ from brainlike.training.augment import Transformed, build_transform, collate_ski
 from brainlike.training.distributed import Context, all_sum
 from brainlike.training.losses import ReadoutLoss
 from brainlike.training.metrics import Accuracy, correct_counts
-from brainlike.training.precision import autocast, autocast_dtype
+from brainlike.precision import autocast
 from brainlike.training.readouts import Readouts
 from brainlike.training.sampler import ShardSampler
 
@@ -58,13 +58,12 @@ def run_evaluation(readouts: nn.Module, loader: DataLoader, *, loss_fn: nn.Modul
 
     was_training = readouts.training
     readouts.eval()
-    dtype = autocast_dtype(precision, device)
     hits, loss_sum, items = None, torch.zeros((), dtype=torch.float64, device=device), 0
     for batch in tqdm(loader, desc="eval", disable=not (progress and context.is_main), leave=False):
         if batch is None:
             continue
         x, y = batch[0].to(device, non_blocking=True), batch[1].to(device, non_blocking=True)
-        with autocast(dtype, device):
+        with autocast(precision, device.type):
             outputs = readouts(x)
         loss_sum += loss_fn(outputs, y).double() * len(y)
         counts = correct_counts(outputs, y)

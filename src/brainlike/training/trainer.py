@@ -32,7 +32,7 @@ from brainlike.training.distributed import Context
 from brainlike.training.evaluation import Evaluation, eval_loader, run_evaluation, write_evaluation_report
 from brainlike.training.losses import ReadoutLoss, clip_adaptive, inverse_frequency_weights
 from brainlike.training.metrics import Accuracy
-from brainlike.training.precision import autocast, autocast_dtype
+from brainlike.precision import autocast, autocast_dtype
 from brainlike.training.readouts import Readouts
 from brainlike.training.recipes import Recipe, apply_overrides, load_recipe, recipe_for_model, recipe_from_dict
 from brainlike.training.run_log import RunLog
@@ -69,7 +69,7 @@ class Trainer:
         device = context.device
         self.model = model.to(device)
         self.readouts = Readouts(self.model)
-        self.amp_dtype = autocast_dtype(recipe.precision, device)
+        self.amp_dtype = autocast_dtype(recipe.precision, device.type)
         self.train_set, self.val_set = train_set, val_set
 
         self.train_data = Transformed(train_set, build_transform(
@@ -176,7 +176,7 @@ class Trainer:
         return lr
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
-        with autocast(self.amp_dtype, self.context.device):
+        with autocast(self.recipe.precision, self.context.device.type):
             outputs = self.network(x)
             counted = outputs if self.recipe.readout_loss == "mean" else outputs[-1:]
             loss = self.loss_fn(counted, y)
