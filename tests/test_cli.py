@@ -24,7 +24,7 @@ def test_info_prints_areas_steps_shapes_params_flops_and_rfs(capsys):
     out = capsys.readouterr().out
     assert "parameters 2,071,656" in out and "FLOPs per forward 1.62 G" in out
     assert "| V1 | V1.output | 1 | 0 | 64x56x56 | 0.236 G | 11 px / 0.39° |" in out
-    assert "| IT | IT.output | 1 | 512x7x7 |" in out
+    assert "| IT | IT.output | 1 | 0 | 512x7x7 |" in out
 
 
 def test_classify_with_a_local_checkpoint(tmp_path, capsys):
