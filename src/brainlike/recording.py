@@ -86,7 +86,7 @@ def record(
     modules = dict(model.named_modules())
     wanted: dict[str, tuple[str, list[int]]] = {}
     for area in chosen:
-        keep = _normalise_steps(area, steps)
+        keep = chosen_steps(area, steps)
         several = stream == ALL_STREAMS and len(area.streams) > 1
         for s in _streams(area, stream):
             key = f"{area.name}.{s}" if several else area.name
@@ -130,7 +130,8 @@ def record(
     return out
 
 
-def _normalise_steps(area: Area, steps: Sequence[int] | None) -> list[int]:
+def chosen_steps(area: Area, steps: Sequence[int] | None) -> list[int]:
+    """The steps of `area` to keep: all when None; negative indices count from the end."""
     if steps is None:
         return list(range(area.steps))
     chosen = sorted({s + area.steps if s < 0 else s for s in steps})

@@ -31,7 +31,7 @@ import torch.nn as nn
 from torch.utils.data import DataLoader, Dataset
 
 from brainlike.errors import BrainlikeError
-from brainlike.recording import card_of, layer_name, record
+from brainlike.recording import card_of, chosen_steps, layer_name, record
 from brainlike.registry import Area, ModelCard, create_model
 from brainlike.report import to_jsonable
 from brainlike.transforms import load_image, preprocess
@@ -121,17 +121,6 @@ class Layer:
     @property
     def time_bin(self):
         return self.area.time_bins[self.step]
-
-
-def chosen_steps(area: Area, steps: Sequence[int] | None) -> list[int]:
-    """The steps of `area` to keep: all when None; negative indices count from the end."""
-    if steps is None:
-        return list(range(area.steps))
-    chosen = sorted({s + area.steps if s < 0 else s for s in steps})
-    bad = [s for s in chosen if not 0 <= s < area.steps]
-    if bad:
-        raise BrainlikeError(f"area {area.name} has steps 0..{area.steps - 1}; asked for {bad}")
-    return chosen
 
 
 def plan_layers(card: ModelCard, areas: Iterable[str] | None, steps: Sequence[int] | None) -> list[Layer]:

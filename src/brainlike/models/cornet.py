@@ -197,6 +197,18 @@ class CORblockS(nn.Module):
         return x
 
 
+def init_cornet_s(model: nn.Module) -> None:
+    """Fan-out He init for convs, unit BatchNorm; Linear layers keep PyTorch's default, as in the
+    original (whose authors note they forgot it when training the published weights)."""
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            fan_out = module.kernel_size[0] * module.kernel_size[1] * module.out_channels
+            nn.init.normal_(module.weight, 0.0, math.sqrt(2.0 / fan_out))
+        elif isinstance(module, nn.BatchNorm2d):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+
+
 class CORnetS(nn.Sequential):
     def __init__(self, *, num_classes: int = 1000, times: tuple[int, int, int] = (2, 4, 2)):
         v2_times, v4_times, it_times = times
@@ -216,15 +228,7 @@ class CORnetS(nn.Sequential):
             ("IT", CORblockS(256, 512, times=it_times)),
             ("decoder", Decoder(num_classes)),
         ]))
-        # Fan-out He init for convs, unit BatchNorm; the Linear keeps PyTorch's default, as in the
-        # original (whose authors note they forgot it when training the published weights).
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                fan_out = module.kernel_size[0] * module.kernel_size[1] * module.out_channels
-                nn.init.normal_(module.weight, 0.0, math.sqrt(2.0 / fan_out))
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
+        init_cornet_s(self)
 
     def readouts(self, x: torch.Tensor) -> list[torch.Tensor]:
         return [self(x)]

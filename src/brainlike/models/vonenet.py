@@ -14,7 +14,6 @@ backbone: `create_model("cornet_s", frontend="vone")`.
 from __future__ import annotations
 
 import inspect
-import math
 from collections import OrderedDict
 from dataclasses import replace
 
@@ -23,7 +22,7 @@ import torch.nn as nn
 
 from brainlike.errors import BrainlikeError
 from brainlike.layers.gabor import VOneBlock
-from brainlike.models.cornet import CORblockS, Decoder, cornet_s_card
+from brainlike.models.cornet import CORblockS, Decoder, cornet_s_card, init_cornet_s
 from brainlike.models.v1resnet import resnet_stage
 from brainlike.registry import Area, ModelCard, WeightSpec, register_model, uniform_bins
 
@@ -102,13 +101,7 @@ class CORnetSBackEnd(nn.Sequential):
             ("IT", CORblockS(256, 512, times=times[2])),
             ("decoder", Decoder(num_classes)),
         ]))
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                fan_out = module.kernel_size[0] * module.kernel_size[1] * module.out_channels
-                nn.init.normal_(module.weight, 0.0, math.sqrt(2.0 / fan_out))
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
+        init_cornet_s(self)
 
 
 BACKENDS = {"resnet50": ResNetBackEnd, "alexnet": AlexNetBackEnd, "cornets": CORnetSBackEnd}
