@@ -25,22 +25,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.forward import interleaved  # noqa: E402
 from brainlike import create_model, list_models  # noqa: E402
 from brainlike.analysis.stats import count_flops  # noqa: E402
 
 BLT_VS = ["blt_vs_imagenet", "blt_vs_ecoset", "blt_vs_imagenet_128", "blt_vs_ecoset_128"]
-
-
-def interleaved(fns: dict, repeat: int) -> dict[str, float]:
-    for fn in fns.values():
-        fn()
-    best = {k: float("inf") for k in fns}
-    for _ in range(repeat):
-        for key, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            best[key] = min(best[key], time.perf_counter() - start)
-    return best
 
 
 def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
