@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from brainlike.errors import BrainlikeError
+from brainlike.precision import PRECISIONS
 
 
 def _pretrained(value: str):
@@ -107,7 +108,7 @@ def _add_extract(sub) -> None:
     p.add_argument("--workers", type=int, default=2, help="image decoding processes (default 2)")
     p.add_argument("--pretrained", type=_pretrained, default=True,
                    help="true (default), false, a weight tag or a checkpoint path")
-    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    p.add_argument("--precision", choices=PRECISIONS, default="fp32")
     p.add_argument("--device", default="cpu")
     p.add_argument("--overwrite", action="store_true", help="start again instead of resuming")
     p.set_defaults(handler=_extract)
@@ -161,7 +162,7 @@ def _add_train(sub) -> None:
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int, help="global batch size, over all processes")
     p.add_argument("--lr", type=float)
-    p.add_argument("--precision", choices=["fp32", "bf16", "fp16", "mixed"])
+    p.add_argument("--precision", choices=PRECISIONS)
     p.add_argument("--workers", type=int)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override any recipe field (value read as YAML); repeatable")
@@ -211,7 +212,7 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--workers", type=int, default=0)
     p.add_argument("--device")
-    p.add_argument("--precision", choices=["fp32", "bf16", "fp16", "mixed"], default="fp32")
+    p.add_argument("--precision", choices=PRECISIONS, default="fp32")
     p.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--skip-bad", action="store_true")
     p.add_argument("-o", "--output", help="report folder (default: evaluation-NAME)")
@@ -333,7 +334,7 @@ def _add_robustness(sub) -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--workers", type=int, default=0)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--precision", default="fp32")
+    p.add_argument("--precision", choices=PRECISIONS, default="fp32")
     p.add_argument("--reference", action="store_true", help="use only the per-image reference implementations")
     p.add_argument("--skip-bad", action="store_true", help="skip unreadable images instead of stopping")
     p.set_defaults(handler=_robustness)

@@ -138,6 +138,7 @@ class _Entry:
 
 
 _REGISTRY: dict[str, _Entry] = {}
+_FRONTENDS: dict[str, Callable[[nn.Module], nn.Module]] = {}
 
 
 def register_model(name: str, *, card: CardSource) -> Callable:
@@ -148,6 +149,18 @@ def register_model(name: str, *, card: CardSource) -> Callable:
             raise RuntimeError(f"model {name!r} is registered twice")
         _REGISTRY[name] = _Entry(builder, card)
         return builder
+
+    return decorator
+
+
+def register_frontend(name: str) -> Callable:
+    """Register `attach(model) -> model`, which puts a front end in place of a built model's V1."""
+
+    def decorator(attach: Callable[[nn.Module], nn.Module]) -> Callable[[nn.Module], nn.Module]:
+        if name in _FRONTENDS:
+            raise RuntimeError(f"front end {name!r} is registered twice")
+        _FRONTENDS[name] = attach
+        return attach
 
     return decorator
 
@@ -188,12 +201,14 @@ def create_model(name: str, pretrained: bool | str = False, **overrides: Any) ->
     or the path of a local checkpoint file. The configuration implied by the weights is applied
     first; `overrides` that contradict it are refused, since the weights would not fit.
     The model comes back in train mode with its card attached as `model.card`.
-    `frontend="vone"` then replaces the model's V1 by a VOne block (see `models.vonenet`).
+    `frontend="vone"` then replaces the model's V1 by a registered front end (a VOne block).
     """
     from brainlike.weights import load_pretrained, resolve_weights
 
     frontend = overrides.pop("frontend", None)
     entry = _entry(name)
+    if frontend is not None and frontend not in _FRONTENDS:
+        raise BrainlikeError(f"unknown front end {frontend!r}; known: {', '.join(sorted(_FRONTENDS))}")
     spec, local_path = resolve_weights(model_card(name), pretrained)
     config = dict(spec.config) if spec else {}
     for key, value in overrides.items():
@@ -211,7 +226,5 @@ def create_model(name: str, pretrained: bool | str = False, **overrides: Any) ->
     if spec is not None or local_path is not None:
         load_pretrained(model, spec, local_path)
     if frontend is not None:
-        from brainlike.models.vonenet import attach_frontend
-
-        model = attach_frontend(model, frontend)
+        model = _FRONTENDS[frontend](model)
     return model

@@ -6,7 +6,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from brainlike.analysis.stats import model_stats
-from brainlike.registry import ModelCard, create_model, list_models, model_card
+from brainlike.registry import Area, create_model, list_models, model_card
 from brainlike.report import markdown_table
 
 
@@ -22,7 +22,7 @@ def models_table(pattern: str | None = None) -> str:
     return markdown_table(headers, rows)
 
 
-def _bins(card: ModelCard, area) -> str:
+def _bins(area: Area) -> str:
     return ", ".join("—" if b is None else f"{b[0]:g}-{b[1]:g}" for b in area.time_bins)
 
 
@@ -69,7 +69,7 @@ def model_info(name: str, input_size: int | None = None) -> str:
         rf = f"{'≥' if row.rf_clipped else ''}{row.rf_pixels} px / {row.rf_degrees:.2f}°"
         silent = ",".join(map(str, area.silent_steps)) or "—"
         rows.append([area.name, ", ".join(area.taps.values()), area.steps, _arrival(area), "x".join(map(str, row.shape)),
-                     f"{row.flops / 1e9:.3f} G", rf, silent, _bins(card, area)])
+                     f"{row.flops / 1e9:.3f} G", rf, silent, _bins(area)])
     lines.append(markdown_table(
         ["area", "tap", "steps", "arrival step", "output (last step)", "FLOPs", "RF (centre unit)", "image-independent steps",
          "time bins (ms)"], rows))

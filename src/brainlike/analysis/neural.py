@@ -145,19 +145,22 @@ def spearman_brown(r: np.ndarray, factor: float = 2.0) -> np.ndarray:
     return factor * r / (1 + (factor - 1) * r)
 
 
-def noise_ceiling(responses: np.ndarray, *, splits: int = 10, seed: int = 0) -> np.ndarray:
-    """Per-neuroid split-half consistency of (repetition, stimulus, neuroid), Spearman-Brown corrected."""
+def split_half_means(responses: np.ndarray, *, splits: int, seed: int, what: str):
+    """Yield `splits` random pairs of disjoint half-means over the repetitions of (repetition, ...)."""
     reps = responses.shape[0]
     if reps < 2:
-        raise BrainlikeError("a noise ceiling needs at least 2 repetitions per stimulus")
+        raise BrainlikeError(f"{what} needs at least 2 repetitions per stimulus")
     rng = np.random.default_rng(seed)
-    values = []
     for _ in range(splits):
         order = rng.permutation(reps)
-        half_a, half_b = order[:reps // 2], order[reps // 2:2 * (reps // 2)]
-        r = pearson_columns(responses[half_a].mean(axis=0), responses[half_b].mean(axis=0))
-        values.append(spearman_brown(r))
-    return np.mean(values, axis=0)
+        yield (responses[order[:reps // 2]].mean(axis=0),
+               responses[order[reps // 2:2 * (reps // 2)]].mean(axis=0))
+
+
+def noise_ceiling(responses: np.ndarray, *, splits: int = 10, seed: int = 0) -> np.ndarray:
+    """Per-neuroid split-half consistency of (repetition, stimulus, neuroid), Spearman-Brown corrected."""
+    halves = split_half_means(responses, splits=splits, seed=seed, what="a noise ceiling")
+    return np.mean([spearman_brown(pearson_columns(a, b)) for a, b in halves], axis=0)
 
 
 def _regression(method: str, n_train: int, n_features: int):
@@ -216,17 +219,9 @@ def rdm_ceiling(responses: np.ndarray, *, metric: str = "correlation", splits: i
     """Split-half Spearman agreement of neural RDMs from (repetition, stimulus, neuroid), Spearman-Brown corrected."""
     from brainlike.analysis.rsa import compare_rdms, rdm
 
-    reps = responses.shape[0]
-    if reps < 2:
-        raise BrainlikeError("an RDM ceiling needs at least 2 repetitions per stimulus")
-    rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(splits):
-        order = rng.permutation(reps)
-        a = rdm(responses[order[:reps // 2]].mean(axis=0), metric)
-        b = rdm(responses[order[reps // 2:2 * (reps // 2)]].mean(axis=0), metric)
-        values.append(float(spearman_brown(np.array(compare_rdms(a, b, "spearman")))))
-    return float(np.mean(values))
+    halves = split_half_means(responses, splits=splits, seed=seed, what="an RDM ceiling")
+    return float(np.mean([spearman_brown(np.array(compare_rdms(rdm(a, metric), rdm(b, metric), "spearman")))
+                          for a, b in halves]))
 
 
 # --------------------------------------------------------------------------------------- comparison

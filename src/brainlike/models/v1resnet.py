@@ -86,6 +86,16 @@ def resnet_stage(inplanes: int, planes: int, blocks: int, stride: int) -> nn.Seq
     return nn.Sequential(*layers)
 
 
+def init_resnet(model: nn.Module) -> None:
+    """torchvision's ResNet init: fan-out He normal for every Conv2d, unit BatchNorm."""
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(module, nn.BatchNorm2d):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+
+
 class V1ResNet50(nn.Module):
     """ResNet-50 with optional V1 components in the stem and layer1; areas V1 (layer1) to IT (layer4).
 
@@ -121,12 +131,7 @@ class V1ResNet50(nn.Module):
         self.V1, self.V2, self.V4, self.IT = nn.Identity(), nn.Identity(), nn.Identity(), nn.Identity()
         # torchvision's init, which the original keeps: it reaches nn.Conv2d and BatchNorm only, so
         # the DoG, locally connected and normalization parameters keep their own initialisation.
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
+        init_resnet(self)
 
     @staticmethod
     def _v1_stage(dog, local, tuned_norm, dog_form, norm_distance, lc_init) -> nn.Sequential:

@@ -7,8 +7,8 @@ originals' (`vone_block.simple_conv_q0.weight`, `bottleneck.weight`, `model.laye
 keys of the adversarially trained file are dropped, and their stored `flags` (stride, channel
 split, k_exc, noise) configure the block, as the original loader does.
 
-`attach_frontend` puts a VOne block in place of the V1 area of any registered feed-forward
-backbone: `create_model("cornet_s", frontend="vone")`.
+`attach_vone`, registered as the front end "vone", puts a VOne block in place of the V1 area of any
+registered feed-forward backbone: `create_model("cornet_s", frontend="vone")`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import torch.nn as nn
 from brainlike.errors import BrainlikeError
 from brainlike.layers.gabor import VOneBlock
 from brainlike.models.cornet import CORblockS, Decoder, cornet_s_card, init_cornet_s
-from brainlike.models.v1resnet import resnet_stage
-from brainlike.registry import Area, ModelCard, WeightSpec, register_model, uniform_bins
+from brainlike.models.v1resnet import init_resnet, resnet_stage
+from brainlike.registry import Area, ModelCard, WeightSpec, register_frontend, register_model, uniform_bins
 
 CITATION = (
     "Dapello J*, Marques T*, Schrimpf M, Geiger F, Cox DD, DiCarlo JJ (2020). Simulating a primary visual "
@@ -50,12 +50,7 @@ class ResNetBackEnd(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(2048, num_classes)
         self.V2, self.V4, self.IT = nn.Identity(), nn.Identity(), nn.Identity()
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
+        init_resnet(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.V2(self.layer2(self.layer1(x)))
@@ -263,17 +258,15 @@ class VOneFrontEnd(nn.Sequential):
         ]))
 
 
-FRONTENDS = ("vone",)
 
 
-def attach_frontend(model: nn.Module, frontend: str, **vone) -> nn.Module:
+@register_frontend("vone")
+def attach_vone(model: nn.Module, **vone) -> nn.Module:
     """Replace the V1 area of a feed-forward model by a VOne block + bottleneck; update `model.card`.
 
     The block's stride is chosen so that its output has the replaced V1's spatial size at the card's
     input size, and the bottleneck matches V1's channel count, so the areas above are unchanged.
     """
-    if frontend not in FRONTENDS:
-        raise BrainlikeError(f"unknown front end {frontend!r}; known: {', '.join(FRONTENDS)}")
     card: ModelCard = model.card
     if "V1" not in card.area_names:
         raise BrainlikeError(f"{card.name} has no V1 area to replace by a VOne block")
@@ -306,6 +299,6 @@ def attach_frontend(model: nn.Module, frontend: str, **vone) -> nn.Module:
         card, areas=areas, visual_degrees=config["visual_degrees"], preprocessing="half", weights={},
         notes=(*card.notes, f"V1 replaced by a VOne block (stride {stride}) and a 1x1 bottleneck to {channels} "
                             f"channels; the areas above keep their weights.", _NOTES[0]),
-        config={**card.config, "frontend": frontend},
+        config={**card.config, "frontend": "vone"},
     )
     return model

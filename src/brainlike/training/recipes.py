@@ -17,6 +17,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from brainlike.errors import BrainlikeError
+from brainlike.precision import PRECISIONS
 
 RECIPE_DIR = Path(__file__).parent / "recipes"
 
@@ -61,7 +62,7 @@ class Recipe:
     # gradient clipping: none | norm (global norm, clip_value) | adaptive (per tensor, clip_value x weight norm)
     grad_clip: str = "none"
     clip_value: float = 0.1
-    # precision: fp32 | bf16 | fp16 | mixed (fp16 with loss scaling on GPU, bf16 on CPU)
+    # precision: one of brainlike.precision.PRECISIONS; mixed = fp16 with loss scaling on GPU, bf16 on CPU
     precision: str = "fp32"
     # data
     image_size: int | None = None  # None: the model card's input size
@@ -93,7 +94,7 @@ CHOICES = {
     "schedule": ("constant", "step", "multistep", "warmup_plateau_fit"),
     "readout_loss": ("last", "mean"),
     "grad_clip": ("none", "norm", "adaptive"),
-    "precision": ("fp32", "bf16", "fp16", "mixed"),
+    "precision": PRECISIONS,
     "find_unused_parameters": ("auto", "true", "false"),
 }
 
