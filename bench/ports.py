@@ -51,7 +51,9 @@ class PortBlockR(CORblockR):
 
     def forward(self, inp, state, batch_size):
         if inp is None:
-            x = torch.zeros([batch_size, self.conv1.out_channels, self.out_shape, self.out_shape])
+            # the original moves its zero input to the GPU when the weights are there
+            x = torch.zeros([batch_size, self.conv1.out_channels, self.out_shape, self.out_shape],
+                            device=self.conv1.weight.device)
         else:
             x = self.nonlin_input(self.norm_input(self.conv_input(inp)))
         if state is None:
