@@ -27,6 +27,7 @@ from PIL import Image
 
 from brainlike import create_model
 from brainlike.analysis.features import extract_features
+from brainlike.precision import autocast
 from brainlike.transforms import IMAGENET_MEAN, IMAGENET_STD
 
 RESULTS = Path(__file__).parent / "results"
@@ -44,10 +45,6 @@ def make_jpegs(folder: Path, count: int, size: int = 256) -> Path:
         pixels = np.clip(base.transpose(1, 2, 0) / 2 + rng.normal(0, 20, size=(size, size, 3)), 0, 255)
         Image.fromarray(pixels.astype(np.uint8)).save(folder / f"{i:06d}.jpg", quality=90)
     return folder
-
-
-def autocast(precision: str):
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
 def pure_forward(model, x: torch.Tensor, batch_size: int, precision: str) -> float:

@@ -29,8 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from brainlike import create_model, model_card  # noqa: E402
 from brainlike.data.labeled import LabeledImages  # noqa: E402
-from brainlike.training.precision import autocast, autocast_dtype  # noqa: E402
+from brainlike.precision import autocast  # noqa: E402
 from brainlike.training.recipes import load_recipe  # noqa: E402
+from brainlike.training.distributed import Context  # noqa: E402
 from brainlike.training.trainer import Trainer  # noqa: E402
 
 
@@ -45,21 +46,28 @@ class Synthetic(LabeledImages):
         return self.images[index], self.targets[index]
 
 
-def plain_steps(model, data: Synthetic, batch: int, precision: str, steps: int, mean_readouts: bool) -> list[float]:
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def plain_steps(model, data: Synthetic, batch: int, precision: str, steps: int, mean_readouts: bool,
+                device: torch.device) -> list[float]:
     """forward, cross-entropy, backward, SGD step over a plain DataLoader: the baseline."""
     images = (data.images.float() / 255 - 0.5) / 0.5
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, torch.tensor(data.targets)),
                                          batch_size=batch, shuffle=True, drop_last=True)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, weight_decay=1e-4)
-    dtype = autocast_dtype(precision, torch.device("cpu"))
     times, tick = [], time.perf_counter()
     for x, y in loader:
-        with autocast(dtype, torch.device("cpu")):
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        with autocast(precision, device.type):
             outputs = model.readouts(x) if mean_readouts else [model(x)]
             loss = torch.stack([F.cross_entropy(o.float(), y) for o in outputs]).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        synchronize(device)
         now = time.perf_counter()
         times.append(now - tick)
         tick = now
@@ -69,12 +77,17 @@ def plain_steps(model, data: Synthetic, batch: int, precision: str, steps: int, 
 
 
 def trainer_steps(trainer: Trainer, steps: int) -> list[float]:
+    def stamp(_):
+        synchronize(trainer.context.device)
+        stamps.append(time.perf_counter())
+
     stamps = [time.perf_counter()]
-    trainer.fit(max_steps=trainer.global_step + steps, on_step=lambda _: stamps.append(time.perf_counter()))
+    trainer.fit(max_steps=trainer.global_step + steps, on_step=stamp)
     return [b - a for a, b in zip(stamps, stamps[1:])]
 
 
-def bench(name: str, size: int | None, batch: int, steps: int, repeat: int, precision: str) -> dict:
+def bench(name: str, size: int | None, batch: int, steps: int, repeat: int, precision: str,
+          device: torch.device, workers: int) -> dict:
     card = model_card(name)
     size = size or card.input_size
     torch.manual_seed(0)
@@ -84,18 +97,20 @@ def bench(name: str, size: int | None, batch: int, steps: int, repeat: int, prec
     recipe = load_recipe("digits").replace(
         optimizer="sgd", lr=1e-3, momentum=0.9, weight_decay=1e-4, schedule="constant", batch_size=batch,
         image_size=size, precision=precision, readout_loss="mean" if mean_readouts else "last",
-        train_transform="none", val_transform="none", log_every=10, checkpoint_minutes=1e6, epochs=10**6)
+        train_transform="none", val_transform="none", log_every=10, checkpoint_minutes=1e6, epochs=10**6,
+        workers=workers)
     with tempfile.TemporaryDirectory() as folder:
-        trainer = Trainer(model, data, None, recipe, output=folder, progress=False)
-        plain_model = create_model(name, num_classes=10)
-        plain_steps(plain_model, data, batch, precision, 1, mean_readouts)  # warm-up
+        trainer = Trainer(model, data, None, recipe, output=folder, progress=False, context=Context(device=device))
+        plain_model = create_model(name, num_classes=10).to(device)
+        plain_steps(plain_model, data, batch, precision, 1, mean_readouts, device)  # warm-up
         trainer_steps(trainer, 1)
         plain, ours = [], []
         for _ in range(repeat):
-            plain += plain_steps(plain_model, data, batch, precision, steps, mean_readouts)
+            plain += plain_steps(plain_model, data, batch, precision, steps, mean_readouts, device)
             ours += trainer_steps(trainer, steps)
     plain_ips, trainer_ips = batch / statistics.median(plain), batch / statistics.median(ours)
-    return {"model": name, "size": size, "batch": batch, "precision": precision, "steps_timed": len(ours),
+    return {"model": name, "device": str(device), "size": size, "batch": batch, "precision": precision,
+            "workers": workers, "steps_timed": len(ours),
             "plain_img_s": plain_ips, "trainer_img_s": trainer_ips, "overhead": 1 - trainer_ips / plain_ips}
 
 
@@ -107,13 +122,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16"])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--workers", type=int, default=0, help="data-loading processes of the trainer")
     parser.add_argument("--out", default="bench/results/train_cpu.json")
     args = parser.parse_args()
     rows = []
     print(f"{'model':<12} {'px':>4} {'prec':<5} {'plain img/s':>12} {'trainer img/s':>14} {'overhead':>9}")
     for name in args.models:
         for precision in args.precisions:
-            row = bench(name, args.size, args.batch, args.steps, args.repeat, precision)
+            row = bench(name, args.size, args.batch, args.steps, args.repeat, precision, torch.device(args.device),
+                        args.workers)
             rows.append(row)
             print(f"{name:<12} {row['size']:>4} {precision:<5} {row['plain_img_s']:>12.1f} "
                   f"{row['trainer_img_s']:>14.1f} {100 * row['overhead']:>8.1f}%", flush=True)

@@ -24,18 +24,19 @@ sys.path.insert(0, str(ROOT / "src"))
 DEFAULT_MODELS = ["cornet_s", "vonenet_resnet50"]
 
 
-def run_one(name: str, threads: int, max_units: int, batch_size: int) -> dict:
+def run_one(name: str, threads: int, max_units: int, batch_size: int, device: str = "cpu") -> dict:
     import torch
 
     from brainlike import create_model
     from brainlike.analysis.v1 import measure_v1
 
     torch.set_num_threads(threads)
-    model = create_model(name)
+    model = create_model(name).to(device)
     result = measure_v1(model, area="V1", max_units=max_units, seed=0, batch_size=batch_size)
     sel = result.selection
     return {
-        "model": name, "area": "V1", "step": result.step, "threads": threads, "batch_size": batch_size,
+        "model": name, "device": device, "area": "V1", "step": result.step, "threads": threads,
+        "batch_size": batch_size,
         "units_in_area": sel.total_units, "units_selected": sel.in_rf, "units_measured": len(sel.units),
         "seconds": {k: round(v, 2) for k, v in result.seconds.items()},
         "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3),
@@ -49,10 +50,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--units", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "v1.json"))
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.threads, args.units, args.batch_size)))
+        print(json.dumps(run_one(args.one, args.threads, args.units, args.batch_size, args.device)))
         return
 
     from brainlike import list_models
@@ -62,7 +65,7 @@ def main() -> None:
     rows = []
     for name in models:
         command = [sys.executable, __file__, "--one", name, "--threads", str(args.threads), "--units",
-                   str(args.units), "--batch-size", str(args.batch_size)]
+                   str(args.units), "--batch-size", str(args.batch_size), "--device", args.device]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode:
             print(done.stderr, file=sys.stderr)
@@ -77,11 +80,11 @@ def main() -> None:
               f"{s['forward']:>10.1f} {s['analysis']:>11.1f} {s['total']:>8.1f} {r['peak_rss_gb']:>8.2f}")
     for name in skipped:
         print(f"{name:18s} not registered; skipped")
-    out = ROOT / "bench" / "results" / "v1.json"
+    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": platform.processor() or platform.machine(), "cpu_threads": args.threads,
                                "runs": rows, "skipped": skipped}, indent=1))
-    print(f"wrote {out.relative_to(ROOT)}")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -6,10 +6,12 @@ kernel elements, and per layer the RF width w_rf (degrees). Kernel widths follow
 w = sqrt(12) sqrt(sigma_post^2 - sigma_pre^2) in pre-layer pixels. The cost (CALC's, term by term)
 is written in PyTorch and differentiated by autograd.
 
-Two optimisers:
-- `method="lbfgs"` (default): L-BFGS-B in float64 on log c, log sigma, log w_rf with the box
-  1e-4 <= c, sigma <= 1. The cost is smooth in these variables, so this reaches the optimum in a few
-  hundred evaluations instead of CALC's 200,100 Adam steps.
+Three optimisers, all in float64 on log c, log sigma and the log RF growth, with the box
+1e-4 <= c, sigma <= 1:
+- `method="lsq"` (default): the cost written as a sum of squares, minimised by trust-region least
+  squares with the exact Jacobian (tens of evaluations instead of CALC's 200,100 Adam steps), along
+  two routes (see `fit_least_squares`).
+- `method="lbfgs"`: L-BFGS-B on the cost itself.
 - `method="adam"`: the original schedule (Adam, lr 1e-5, clip c and sigma to [1e-4, 1] after each
   step, float32), for reproducing the original's trajectory.
 """
@@ -245,34 +247,30 @@ def _result(problem, c, sigma, w_rf, weights, start, method, iterations, curve) 
 
 
 class _RFGrowth:
-    """RF widths from growth variables: w_rf_i^2 = w_rf_parent^2 + exp(2 z_i) along a spanning tree.
+    """RF widths from growth variables: w_rf_i^2 = max over inputs j of w_rf_j^2 + exp(2 z_i).
 
-    Each layer's parent is its input with the widest starting RF, so w_rf^2 = A @ exp(2 z) with A
-    the tree's ancestor matrix: one matrix product per evaluation. An RF can then only shrink below
-    a non-parent input, where the kernel-width guard in `kernel_widths_squared` keeps the cost finite.
+    Every layer's RF is then wider than each of its inputs', which is exactly where the original
+    cost is defined (a narrower RF has no kernel: a NaN in the original), so every kernel width is
+    positive and the kernel soft limit keeps its gradient. The max is taken in topological order.
     """
 
-    def __init__(self, problem: Problem, w_rf: np.ndarray):
-        n = len(problem.names)
-        self.parent = np.full(n, -1)
-        for i in range(n):
-            inputs = problem.pre[problem.post == i]
-            if len(inputs):
-                self.parent[i] = inputs[np.argmax(w_rf[inputs])]
-        ancestors = np.zeros((n, n))
-        for i in range(n):
-            j = i
-            while j >= 0:
-                ancestors[i, j] = 1.0
-                j = self.parent[j]
-        self.ancestors = torch.as_tensor(ancestors)
+    def __init__(self, problem: Problem):
+        index = {name: i for i, name in enumerate(problem.names)}
+        self.order = [index[name] for name in problem.system.topological_order()]
+        self.inputs = [sorted(set(problem.pre[problem.post == i].tolist())) for i in range(len(problem.names))]
 
     def widths(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.sqrt(self.ancestors.to(z.dtype) @ torch.exp(2 * z))
+        growth = torch.exp(2 * z)
+        squared: list[torch.Tensor | None] = [None] * len(self.inputs)
+        for i in self.order:
+            inputs = [squared[j] for j in self.inputs[i]]
+            below = inputs[0] if len(inputs) == 1 else torch.stack(inputs).amax(0) if inputs else 0.0
+            squared[i] = below + growth[i]
+        return torch.sqrt(torch.stack(squared))
 
     def variables(self, w_rf: np.ndarray) -> np.ndarray:
-        below = np.where(self.parent >= 0, w_rf[self.parent] ** 2, 0.0)
-        # a start narrower than its parent cannot be represented; start just above it instead
+        below = np.array([max((w_rf[j] ** 2 for j in inputs), default=0.0) for inputs in self.inputs])
+        # a start no wider than an input cannot be represented; start just above it instead
         return 0.5 * np.log(np.maximum(w_rf ** 2 - below, 1e-4 * w_rf ** 2))
 
 
@@ -282,32 +280,36 @@ def fit_lbfgs(problem: Problem, *, start=None, weights: dict[str, float] | None 
               progress: Callable[[int, float], None] | None = None) -> FitResult:
     """L-BFGS-B in float64 on (log c, log sigma, log w_rf), c and sigma boxed to [1e-4, 1].
 
-    RF widths are optimised through their growth: w_rf_i^2 = max over inputs j of w_rf_j^2 + g_i^2
-    (log g_i is the variable; INPUT's log w_rf directly). This covers exactly the region where the
-    original cost is defined, since a layer whose RF is narrower than an input's has no kernel
-    (a NaN in the original), and keeps the line search out of it.
+    RF widths are optimised through their growth (`_RFGrowth`): w_rf_i^2 = max over inputs j of
+    w_rf_j^2 + g_i^2 (log g_i is the variable; INPUT's log w_rf directly). This covers exactly the
+    region where the original cost is defined, since a layer whose RF is narrower than an input's has
+    no kernel (a NaN in the original), and keeps the line search out of it.
     """
     from scipy.optimize import minimize
 
     weights = {**DEFAULT_WEIGHTS, **(weights or {})}
+    _load_solvers()
     begin = time.perf_counter()
     c, sigma, w_rf = _check_start(problem, *(start or problem.initial_values()))
     k = len(c)
     t = problem.tensors(torch.float64)
     state = {"iterations": 0, "curve": []}
 
-    growth = _RFGrowth(problem, w_rf)
+    growth = _RFGrowth(problem)
 
     def evaluate(x: np.ndarray) -> tuple[float, np.ndarray]:
         z = torch.tensor(x, dtype=torch.float64, requires_grad=True)
         values = torch.exp(z[:2 * k])
         cost = total_cost(cost_terms(t, values[:k], values[k:], growth.widths(z[2 * k:])), weights)
         cost.backward()
+        state["last"] = (x.copy(), cost.item())
         return cost.item(), z.grad.numpy()
 
     def after_iteration(x: np.ndarray) -> None:
         state["iterations"] += 1
-        value = evaluate(x)[0]
+        seen, value = state["last"]
+        if not np.array_equal(seen, x):
+            value = evaluate(x)[0]
         state["curve"].append((state["iterations"], value))
         if progress:
             progress(state["iterations"], value)
@@ -332,7 +334,7 @@ def fit_lbfgs(problem: Problem, *, start=None, weights: dict[str, float] | None 
 
 def residuals(t: dict[str, torch.Tensor], c: torch.Tensor, sigma: torch.Tensor, w_rf: torch.Tensor,
               weights: dict[str, float]) -> torch.Tensor:
-    """The match and dead-end terms as one residual vector r with sum(r^2) = their weighted sum."""
+    """The cost as one residual vector r with sum(r^2) = the weighted total of `cost_terms`."""
     q = network_quantities(t, c, sigma, w_rf)
     ia = t["inter_area"]
     parts = []
@@ -344,29 +346,67 @@ def residuals(t: dict[str, torch.Tensor], c: torch.Tensor, sigma: torch.Tensor, 
     items = t["dead_end_target"]
     if len(items):
         parts.append((t["dead_end"] @ c - items) * math.sqrt(weights["dead_end"] / len(items)))
+    # the soft limits are sums of hinges h >= 0: their residuals are sqrt(weight * h)
+    parts.append(_hinge_residual(weights["kernel"] * torch.relu(1 - torch.sqrt(q["w2"]))))
+    parts.append(_hinge_residual(weights["rf"] * torch.relu(w_rf - MAX_RF_DEGREES)))
     return torch.cat(parts)
+
+
+def _hinge_residual(h: torch.Tensor) -> torch.Tensor:
+    """sqrt(h) for h >= 0, with gradient 0 (not NaN) where h is 0."""
+    positive = h > 0
+    return torch.where(positive, torch.sqrt(torch.where(positive, h, 1.0)), 0.0)
 
 
 def fit_least_squares(problem: Problem, *, start=None, weights: dict[str, float] | None = None,
                       max_evaluations: int = 2000, checkpoint: str | Path | None = None,
                       checkpoint_every: int = 20,
                       progress: Callable[[int, float], None] | None = None) -> FitResult:
-    """Trust-region reflective least squares on the match and dead-end terms, then L-BFGS-B polish.
+    """Trust-region reflective least squares on the whole cost, along two routes; the better result.
 
-    Every match term is a mean of squared log ratios and the dead-end term a mean of squares, so the
-    cost without the two soft limits is a sum of squares. A Gauss-Newton-type method with the exact
-    Jacobian (autograd, reverse mode) converges to the optimum in tens of steps, and handles the box
-    1e-4 <= c, sigma <= 1 exactly. RF widths are parametrised by their growth as in `fit_lbfgs`. The kernel and RF limits are hinge terms; if either is active at
-    that point, L-BFGS-B continues on the complete cost.
+    Every match term is a mean of squared log ratios, the dead-end term a mean of squares and the
+    soft limits sums of hinges h (residual sqrt(weight h)), so the cost is a sum of squares. A
+    Gauss-Newton-type method with the exact Jacobian (autograd, reverse mode) converges in tens of
+    steps and handles the box 1e-4 <= c, sigma <= 1 exactly; RF widths are parametrised by their
+    growth as in `fit_lbfgs`. Where kernel limits bind, the cost has several basins, so a second
+    route (L-BFGS-B from the same start, then least squares from where it stops) is taken too.
     """
+    weights = {**DEFAULT_WEIGHTS, **(weights or {})}
+    _load_solvers()
+    begin = time.perf_counter()
+    start = _check_start(problem, *(start or problem.initial_values()))
+    options = dict(weights=weights, checkpoint=checkpoint, progress=progress)
+    direct = _least_squares(problem, start, max_evaluations, checkpoint_every, **options)
+    evaluations = direct.iterations
+    if direct.total > 0:
+        descent = fit_lbfgs(problem, start=start, **options)
+        refined = _least_squares(problem, (descent.c, descent.sigma, descent.w_rf), max_evaluations,
+                                 checkpoint_every, **options)
+        evaluations += descent.iterations + refined.iterations
+        direct = min((direct, descent, refined), key=lambda r: r.total)
+    direct.iterations, direct.method = evaluations, "lsq"
+    direct.seconds = time.perf_counter() - begin
+    return direct
+
+
+def _load_solvers() -> None:
+    """Import scipy's solvers and torch.func's machinery (about 2 s on first use, loaded lazily so that
+    `import brainlike` stays light) before a fit starts its clock: `seconds` times the fit itself."""
+    import scipy.optimize  # noqa: F401
+
+    torch.func.jacrev(torch.sin)(torch.zeros(1, dtype=torch.float64))
+
+
+def _least_squares(problem: Problem, start, max_evaluations: int, checkpoint_every: int, *,
+                   weights: dict[str, float], checkpoint: str | Path | None,
+                   progress: Callable[[int, float], None] | None) -> FitResult:
     from scipy.optimize import least_squares
 
-    weights = {**DEFAULT_WEIGHTS, **(weights or {})}
     begin = time.perf_counter()
-    c, sigma, w_rf = _check_start(problem, *(start or problem.initial_values()))
+    c, sigma, w_rf = start
     k = len(c)
     t = problem.tensors(torch.float64)
-    growth = _RFGrowth(problem, w_rf)
+    growth = _RFGrowth(problem)
 
     def unpack(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         return torch.exp(z[:k]), torch.exp(z[k:2 * k]), growth.widths(z[2 * k:])
@@ -397,16 +437,7 @@ def fit_least_squares(problem: Problem, *, start=None, weights: dict[str, float]
                              method="trf", xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=max_evaluations)
     with torch.no_grad():
         c, sigma, w_rf = (v.numpy() for v in unpack(torch.as_tensor(solution.x)))
-    result = _result(problem, c, sigma, w_rf, weights, begin, "lsq", solution.nfev, [])
-    if weights["kernel"] * result.terms["kernel"] + weights["rf"] * result.terms["rf"] > 0:
-        polished = fit_lbfgs(problem, start=(c, sigma, w_rf), weights=weights, checkpoint=checkpoint,
-                             progress=progress)
-        if polished.total < result.total:
-            result = polished
-            result.iterations += solution.nfev
-    result.seconds = time.perf_counter() - begin
-    result.method = "lsq"
-    return result
+    return _result(problem, c, sigma, w_rf, weights, begin, "lsq", solution.nfev, [])
 
 
 def fit_adam(problem: Problem, *, start=None, steps: int = 200_100, lr: float = 1e-5,
@@ -533,8 +564,8 @@ def fit_to_folder(source: str, folder: str | Path, *, progress_bar: bool = False
         bar = tqdm(desc="calc fit", unit="eval", leave=False)
 
     def progress(step: int, value: float) -> None:
-        if bar is not None:
-            bar.update(step - bar.n)
+        if bar is not None:  # steps count per optimiser run; the bar counts them all
+            bar.update(1)
             bar.set_postfix(cost=f"{value:.6g}")
 
     result = fit_system(system, checkpoint=folder / "checkpoint.pt", progress=progress, **options)
