@@ -378,7 +378,7 @@ def fit_least_squares(problem: Problem, *, start=None, weights: dict[str, float]
     options = dict(weights=weights, checkpoint=checkpoint, progress=progress)
     direct = _least_squares(problem, start, max_evaluations, checkpoint_every, **options)
     evaluations = direct.iterations
-    if direct.total > 0:
+    if direct.total > 1e-12:  # an exact fit needs no second route
         descent = fit_lbfgs(problem, start=start, **options)
         refined = _least_squares(problem, (descent.c, descent.sigma, descent.w_rf), max_evaluations,
                                  checkpoint_every, **options)
