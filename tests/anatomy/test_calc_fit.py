@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from brainlike.anatomy.fit import DEFAULT_WEIGHTS, Problem, cost_terms, fit_adam, fit_system, load_checkpoint
+from brainlike.anatomy.fit import (
+    DEFAULT_WEIGHTS, Problem, cost_terms, fit_adam, fit_system, load_checkpoint, residuals, total_cost,
+)
 from brainlike.anatomy.spec import ArchitectureSpec, spec_from_fit
 from brainlike.anatomy.strides import StridePattern, stride_pattern
 from brainlike.anatomy.system import System, macaque_system, reference_system, ventral_system
@@ -148,3 +150,27 @@ def test_explicit_strides_take_precedence(integration):
 def test_bad_systems_are_refused(bad, message):
     with pytest.raises(BrainlikeError, match=message):
         System.from_dict(bad)
+
+
+def test_residuals_square_to_the_total_cost_with_active_soft_limits():
+    """The least-squares form is the cost itself, hinge terms included (here with sub-pixel kernels)."""
+    system = ventral_system()
+    problem = Problem(system, stride_pattern(system))
+    t = problem.tensors(torch.float64)
+    c, sigma, _ = (torch.as_tensor(v) for v in problem.initial_values(3))
+    rank = {name: i for i, name in enumerate(system.topological_order())}
+    # RFs of 1 deg that barely grow along every path: kernels narrower than a pixel
+    w_rf = torch.tensor([1 + 1e-4 * rank[name] for name in problem.names], dtype=torch.float64)
+    terms = cost_terms(t, c, sigma, w_rf)
+    assert terms["kernel"] > 0
+    r = residuals(t, c, sigma, w_rf, DEFAULT_WEIGHTS)
+    assert float(r @ r) == pytest.approx(float(total_cost(terms, DEFAULT_WEIGHTS)), rel=1e-12)
+
+
+def test_fitted_receptive_fields_grow_past_every_input():
+    system = ventral_system()
+    result = fit_system(system)
+    p = result.problem
+    assert np.all(result.w_rf[p.post] >= result.w_rf[p.pre])
+    assert result.terms["kernel"] == 0
+    assert result.total < 0.5  # session 1's fixed-parent growth stalled at 5.52 on this system
