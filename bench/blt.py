@@ -25,15 +25,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.forward import interleaved  # noqa: E402
+from bench.forward import interleaved, relative_error  # noqa: E402
 from brainlike import create_model, list_models  # noqa: E402
 from brainlike.analysis.stats import count_flops  # noqa: E402
 
 BLT_VS = ["blt_vs_imagenet", "blt_vs_ecoset", "blt_vs_imagenet_128", "blt_vs_ecoset_128"]
-
-
-def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float((a.double() - b.double()).norm() / b.double().norm())
 
 
 def worst_error(ours: list[torch.Tensor], theirs: list[torch.Tensor]) -> float:
@@ -108,9 +104,12 @@ def conv_probe(repeat: int) -> dict:
     return result
 
 
-def table(rows: list[dict], columns: list[str]) -> str:
+def table(rows: list[dict], columns: list[str] | None = None, digits: int = 3) -> str:
+    """A Markdown table of `rows` (columns: all keys, in order of appearance, unless given)."""
+    columns = columns or list(dict.fromkeys(c for r in rows for c in r))
+
     def fmt(v):
-        return f"{v:.3g}" if isinstance(v, float) else str(v)
+        return f"{v:.{digits}g}" if isinstance(v, float) else str(v)
 
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(fmt(r.get(c, "—")) for c in columns) + " |" for r in rows]

@@ -26,6 +26,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+from bench.blt import table  # noqa: E402
+from bench.forward import relative_error  # noqa: E402
 from bench.ports import port_of  # noqa: E402
 from brainlike import create_model  # noqa: E402
 from brainlike.analysis.stats import count_flops  # noqa: E402
@@ -57,10 +59,6 @@ def timed(fn) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
-
-
-def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float((a.double() - b.double()).norm() / b.double().norm())
 
 
 def ceilings(repeat: int) -> dict:
@@ -234,16 +232,6 @@ def bench_extract(name: str, images: int, batch: int, workers: int) -> list[dict
     return rows
 
 
-def table(rows: list[dict]) -> str:
-    columns = list(dict.fromkeys(c for r in rows for c in r))
-
-    def fmt(v):
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    return "\n".join(lines + ["| " + " | ".join(fmt(r.get(c, "—")) for c in columns) + " |" for r in rows])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sections", nargs="+", default=["ceilings", "cornet", "blt", "train", "extract"])
@@ -287,7 +275,7 @@ def main() -> None:
             else:
                 raise SystemExit(f"unknown section {section!r}")
             results[section] = rows
-            print(f"\n## {section}\n{table(rows)}", flush=True)
+            print(f"\n## {section}\n{table(rows, digits=4)}", flush=True)
         print(f"({section}: {time.perf_counter() - start:.0f} s)", flush=True)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=1))
