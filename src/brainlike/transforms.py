@@ -66,8 +66,10 @@ def preprocess(name: str, size: int) -> Callable[[Image.Image], torch.Tensor]:
 
 
 def normalize(images: torch.Tensor, name: str) -> torch.Tensor:
-    """Apply a preset's mean/std to images already in [0, 1] at the right size (N, 3, H, W)."""
+    """Apply a preset's mean/std to images at the right size (N, 3, H, W): uint8 pixels, or floats in [0, 1]."""
     p = preset(name)
+    if images.dtype == torch.uint8:
+        images = images.float() / 255
     mean = torch.tensor(p.mean, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
     std = torch.tensor(p.std, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
     return (images - mean) / std

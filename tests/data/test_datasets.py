@@ -5,11 +5,13 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from brainlike.data import dataset_kind, open_dataset
 from brainlike.data.cifar import read_batch
 from brainlike.errors import BrainlikeError
-from brainlike.training.augment import Transformed, build_transform, collate_skipping_none
+from brainlike.training.augment import Collate, Transformed, build_transform
+from brainlike.transforms import preprocess
 from tests.data import fixtures
 
 
@@ -116,7 +118,17 @@ def test_corrupt_image_is_named_and_skipped_only_on_request(tmp_path):
     with pytest.raises(BrainlikeError, match="broken.jpg.*--skip-bad"):
         dataset[bad]
     skipping = open_dataset(root, "train", skip_bad=True)
-    data = Transformed(skipping, build_transform("squash", size=8, normalization="half", train=False), random=False)
+    data = Transformed(skipping, build_transform("squash", size=8, train=False), random=False)
     with pytest.warns(UserWarning, match="broken.jpg"):
-        batch = collate_skipping_none([data[(0, i)] for i in range(len(data))])
+        batch = Collate("half")([data[(0, i)] for i in range(len(data))])
     assert batch[0].shape == (4, 3, 8, 8) and batch[1].tolist() == [0, 0, 1, 1]
+
+
+def test_batched_normalisation_matches_the_per_image_preset():
+    images = [Image.fromarray(np.random.default_rng(i).integers(0, 256, (40, 50, 3), dtype=np.uint8)) for i in range(3)]
+    data = Transformed([(image, 7) for image in images], build_transform("resize_center_crop", size=16, train=False),
+                       random=False)
+    batch, labels = Collate("imagenet_crop")([data[(0, i)] for i in range(3)])
+    expected = torch.stack([preprocess("imagenet_crop", 16)(image) for image in images])
+    assert batch.dtype == torch.float32 and labels.tolist() == [7, 7, 7]
+    torch.testing.assert_close(batch, expected, rtol=0, atol=1e-6)

@@ -147,7 +147,7 @@ def _batches(loader, preset: str, device: torch.device, batched: tuple[str, int,
             name, severity, seed = batched
             pixels = corrupt_batch(pixels, name, severity,
                                    [corruption_seed(seed, int(i), name, severity) for i in indices])
-        yield normalize(pixels.float() / 255, preset), labels
+        yield normalize(pixels, preset), labels
 
 
 def evaluate_robustness(model: torch.nn.Module, dataset, *, corruptions: Sequence[str] = CORRUPTIONS,

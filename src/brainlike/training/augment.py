@@ -13,7 +13,7 @@ from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
 from brainlike.errors import BrainlikeError
-from brainlike.transforms import preset
+from brainlike.transforms import normalize, preset
 
 IMAGENET_CROP = 224
 TRAIN_TRANSFORMS = ("random_resized_crop", "imagenet_then_resize", "blt_vs", "flip", "none")
@@ -50,16 +50,16 @@ def _geometry(name: str, size: int, *, train: bool, crop_fraction: float, isotro
     raise BrainlikeError(f"unknown val_transform {name!r}; known: {', '.join(VAL_TRANSFORMS)}")
 
 
-def build_transform(name: str, *, size: int, normalization: str, train: bool,
-                    crop_fraction: float = 0.875, isotropic_blur: bool = False) -> v2.Compose:
-    """PIL image or uint8 tensor -> normalised float (3, size, size) tensor."""
-    norm = preset(normalization)
-    return v2.Compose([
-        v2.ToImage(),
-        *_geometry(name, size, train=train, crop_fraction=crop_fraction, isotropic_blur=isotropic_blur),
-        v2.ToDtype(torch.float32, scale=True),
-        v2.Normalize(norm.mean, norm.std),
-    ])
+def build_transform(name: str, *, size: int, train: bool, crop_fraction: float = 0.875,
+                    isotropic_blur: bool = False) -> v2.Compose:
+    """PIL image or uint8 tensor -> uint8 (3, size, size) tensor; `Collate` normalises whole batches."""
+    return v2.Compose([v2.ToImage(),
+                       *_geometry(name, size, train=train, crop_fraction=crop_fraction, isotropic_blur=isotropic_blur)])
+
+
+def is_random(name: str) -> bool:
+    """Whether the named training transform draws random numbers."""
+    return name != "none"
 
 
 def item_seed(seed: int, epoch: int, index: int) -> int:
@@ -96,9 +96,18 @@ class Transformed(Dataset):
             return self.transform(image), label
 
 
-def collate_skipping_none(batch):
-    """Default collation of the items that were read; skipped items (None) are left out."""
-    kept = [item for item in batch if item is not None]
-    if not kept:
-        return None
-    return torch.utils.data.default_collate(kept)
+class Collate:
+    """Batches the items that were read (skipped items, None, are left out) and normalises the images
+    with a preprocessing preset: once per batch rather than once per image, which is most of the
+    per-image cost for small images."""
+
+    def __init__(self, normalization: str):
+        preset(normalization)
+        self.normalization = normalization
+
+    def __call__(self, batch):
+        kept = [item for item in batch if item is not None]
+        if not kept:
+            return None
+        images, *rest = torch.utils.data.default_collate(kept)
+        return normalize(images, self.normalization), *rest

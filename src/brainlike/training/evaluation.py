@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader
 
 from brainlike.data import LabeledImages, open_dataset
 from brainlike.errors import BrainlikeError
-from brainlike.training.augment import Transformed, build_transform, collate_skipping_none
+from brainlike.training.augment import Collate, Transformed, build_transform
 from brainlike.training.distributed import Context, all_sum
 from brainlike.training.losses import ReadoutLoss
 from brainlike.training.metrics import Accuracy, correct_counts
@@ -39,11 +39,12 @@ class Evaluation:
         return len(self.top1)
 
 
-def eval_loader(dataset, transform, *, batch_size: int, workers: int = 0, context: Context = Context()) -> DataLoader:
+def eval_loader(dataset, transform, normalization: str, *, batch_size: int, workers: int = 0,
+                context: Context = Context()) -> DataLoader:
     data = Transformed(dataset, transform, random=False)
     sampler = ShardSampler(data, num_replicas=context.world_size, rank=context.rank)
     return DataLoader(data, batch_size=batch_size, sampler=sampler, num_workers=workers,
-                      collate_fn=collate_skipping_none, pin_memory=context.device.type == "cuda")
+                      collate_fn=Collate(normalization), pin_memory=context.device.type == "cuda")
 
 
 @torch.no_grad()
@@ -100,9 +101,8 @@ def evaluate_model(model: nn.Module, dataset: LabeledImages, *, size: int | None
     size = size or (card.input_size if card else 224)
     normalization = normalization or (card.preprocessing if card else "imagenet")
     device = pick_device(str(device) if device is not None else None)
-    loader = eval_loader(dataset, build_transform(transform, size=size, normalization=normalization, train=False,
-                                                  crop_fraction=crop_fraction),
-                         batch_size=batch_size, workers=workers, context=Context(device=device))
+    loader = eval_loader(dataset, build_transform(transform, size=size, train=False, crop_fraction=crop_fraction),
+                         normalization, batch_size=batch_size, workers=workers, context=Context(device=device))
     model.to(device)
     return run_evaluation(Readouts(model), loader, loss_fn=ReadoutLoss().to(device), device=device,
                           precision=precision, progress=progress)

@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader
 from brainlike.data import LabeledImages, open_dataset
 from brainlike.errors import BrainlikeError
 from brainlike.training import distributed as dist_utils
-from brainlike.training.augment import Transformed, build_transform, collate_skipping_none
+from brainlike.training.augment import Collate, Transformed, build_transform, is_random
 from brainlike.training.checkpoints import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from brainlike.training.distributed import Context
 from brainlike.training.evaluation import Evaluation, eval_loader, run_evaluation, write_evaluation_report
@@ -73,24 +73,24 @@ class Trainer:
         self.train_set, self.val_set = train_set, val_set
 
         self.train_data = Transformed(train_set, build_transform(
-            recipe.train_transform, size=self.size, normalization=self.normalization, train=True,
-            crop_fraction=recipe.crop_fraction, isotropic_blur=recipe.isotropic_blur), seed=recipe.seed)
+            recipe.train_transform, size=self.size, train=True, crop_fraction=recipe.crop_fraction,
+            isotropic_blur=recipe.isotropic_blur), seed=recipe.seed, random=is_random(recipe.train_transform))
         self.sampler = ResumableSampler(self.train_data, batch_size=recipe.batch_size,
                                         num_replicas=context.world_size, rank=context.rank, seed=recipe.seed)
         if self.sampler.batches_per_epoch == 0:
             raise BrainlikeError(f"the training set has {len(train_set)} images, fewer than one batch of "
                                  f"{recipe.batch_size}; lower batch_size")
         self.loader = DataLoader(self.train_data, batch_size=self.sampler.per_rank_batch, sampler=self.sampler,
-                                 num_workers=recipe.workers, collate_fn=collate_skipping_none,
+                                 num_workers=recipe.workers, collate_fn=Collate(self.normalization),
                                  pin_memory=device.type == "cuda",
                                  generator=torch.Generator().manual_seed(recipe.seed))
         self.val_loader = None
         if val_set is not None:
-            val_transform = build_transform(recipe.val_transform, size=self.size, normalization=self.normalization,
-                                            train=False, crop_fraction=recipe.crop_fraction)
+            val_transform = build_transform(recipe.val_transform, size=self.size, train=False,
+                                            crop_fraction=recipe.crop_fraction)
             val_batch = max(1, (recipe.val_batch_size or recipe.batch_size) // context.world_size)
-            self.val_loader = eval_loader(val_set, val_transform, batch_size=val_batch, workers=recipe.workers,
-                                          context=context)
+            self.val_loader = eval_loader(val_set, val_transform, self.normalization, batch_size=val_batch,
+                                          workers=recipe.workers, context=context)
 
         weights = None
         if recipe.class_weights:
