@@ -33,6 +33,7 @@ from brainlike.precision import autocast  # noqa: E402
 from brainlike.training.recipes import load_recipe  # noqa: E402
 from brainlike.training.distributed import Context  # noqa: E402
 from brainlike.training.trainer import Trainer  # noqa: E402
+from brainlike.transforms import normalize  # noqa: E402
 
 
 class Synthetic(LabeledImages):
@@ -52,9 +53,9 @@ def synchronize(device: torch.device) -> None:
 
 
 def plain_steps(model, data: Synthetic, batch: int, precision: str, steps: int, mean_readouts: bool,
-                device: torch.device) -> list[float]:
-    """forward, cross-entropy, backward, SGD step over a plain DataLoader: the baseline."""
-    images = (data.images.float() / 255 - 0.5) / 0.5
+                device: torch.device, normalization: str) -> list[float]:
+    """forward, cross-entropy, backward, SGD step over a plain DataLoader of preprocessed images: the baseline."""
+    images = normalize(data.images, normalization)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, torch.tensor(data.targets)),
                                          batch_size=batch, shuffle=True, drop_last=True)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, weight_decay=1e-4)
@@ -102,11 +103,12 @@ def bench(name: str, size: int | None, batch: int, steps: int, repeat: int, prec
     with tempfile.TemporaryDirectory() as folder:
         trainer = Trainer(model, data, None, recipe, output=folder, progress=False, context=Context(device=device))
         plain_model = create_model(name, num_classes=10).to(device)
-        plain_steps(plain_model, data, batch, precision, 1, mean_readouts, device)  # warm-up
+        plain_steps(plain_model, data, batch, precision, 1, mean_readouts, device, trainer.normalization)  # warm-up
         trainer_steps(trainer, 1)
         plain, ours = [], []
         for _ in range(repeat):
-            plain += plain_steps(plain_model, data, batch, precision, steps, mean_readouts, device)
+            plain += plain_steps(plain_model, data, batch, precision, steps, mean_readouts, device,
+                                 trainer.normalization)
             ours += trainer_steps(trainer, steps)
     plain_ips, trainer_ips = batch / statistics.median(plain), batch / statistics.median(ours)
     return {"model": name, "device": str(device), "size": size, "batch": batch, "precision": precision,

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "src"))
 DEFAULT_MODELS = ["cornet_s", "vonenet_resnet50"]
 
 
-def run_one(name: str, threads: int, max_units: int, batch_size: int, device: str = "cpu") -> dict:
+def run_one(name: str, threads: int, max_units: int, batch_size: int | None, device: str = "cpu") -> dict:
     import torch
 
     from brainlike import create_model
@@ -36,7 +36,7 @@ def run_one(name: str, threads: int, max_units: int, batch_size: int, device: st
     sel = result.selection
     return {
         "model": name, "device": device, "area": "V1", "step": result.step, "threads": threads,
-        "batch_size": batch_size,
+        "batch_size": batch_size or "auto",
         "units_in_area": sel.total_units, "units_selected": sel.in_rf, "units_measured": len(sel.units),
         "seconds": {k: round(v, 2) for k, v in result.seconds.items()},
         "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3),
@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--units", type=int, default=1000)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, help="images per batch (default: sized to the area)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "v1.json"))
     parser.add_argument("--one", help=argparse.SUPPRESS)
@@ -65,7 +65,9 @@ def main() -> None:
     rows = []
     for name in models:
         command = [sys.executable, __file__, "--one", name, "--threads", str(args.threads), "--units",
-                   str(args.units), "--batch-size", str(args.batch_size), "--device", args.device]
+                   str(args.units), "--device", args.device]
+        if args.batch_size:
+            command += ["--batch-size", str(args.batch_size)]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode:
             print(done.stderr, file=sys.stderr)

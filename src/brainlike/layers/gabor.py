@@ -28,9 +28,12 @@ import torch.nn.functional as F
 from scipy.stats import norm
 
 from brainlike.errors import BrainlikeError
+from brainlike.layers.spectral import SpectralCorrelation, worth_it
 
 NOISE_MODES = (None, "gaussian", "neuronal")
 _POISSON_FLOOR = 1e-4
+NOISE_BLOCK = 1 << 20
+NOISE_SEED_STRIDE = 1_000_003
 
 
 @lru_cache(maxsize=1)
@@ -128,12 +131,49 @@ def gabor_kernels(
     return (envelope * torch.cos(2 * math.pi * f * x_rot + ph)).float()
 
 
+def standard_normal_cpu(shape: torch.Size, *, dtype: torch.dtype = torch.float32, seed: int | None = None) -> torch.Tensor:
+    """Standard normal samples, filled on all CPU threads.
+
+    One CPU generator yields about 10^8 numbers a second, a cost comparable to a whole VOne block
+    forward pass, so the flat tensor is cut into fixed blocks, each drawn from its own generator
+    (block i seeded with seed + i * NOISE_SEED_STRIDE; without a seed, the base seed is drawn from the
+    global generator, so torch.manual_seed still makes runs repeat). The values depend on the seed
+    and the shape only, never on the number of threads; block 0 equals torch.randn with that seed.
+    """
+    out = torch.empty(shape, dtype=dtype)
+    base = int(torch.randint(0, 2**62, ())) if seed is None else seed
+    blocks = out.view(-1).split(NOISE_BLOCK)
+    generators = [torch.Generator().manual_seed(base + i * NOISE_SEED_STRIDE) for i in range(len(blocks))]
+    fill = lambda i: blocks[i].normal_(generator=generators[i])  # noqa: E731
+    if len(blocks) == 1 or torch.get_num_threads() == 1:
+        for i in range(len(blocks)):
+            fill(i)
+    else:
+        list(_noise_pool().map(fill, range(len(blocks))))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _noise_pool():
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=torch.get_num_threads(), thread_name_prefix="brainlike-noise")
+
+
 class GaborFilterBank(nn.Module):
     """A strided convolution with fixed Gabor kernels, each on one input colour channel.
 
     The kernels are a frozen `weight` Parameter (out, in, k, k) so that checkpoints keep the
-    original `....weight` key; they are never trained.
+    original `....weight` key; they are never trained. When every kernel reads a single input channel
+    (always so for sampled kernels and for the published checkpoints), the convolution runs once per
+    input channel with only the kernels that read it, instead of also multiplying the zero kernels
+    of the other channels: a third of the work on RGB images, the same sums in a different order.
+    On CPUs, float32 inputs and kernels much larger than the stride (the VOne block's 25 px at
+    stride 4) go through the frequency domain (`layers.spectral`), another several times less work;
+    `algorithm = "direct"` turns that off, `"fft"` forces it.
     """
+
+    ALGORITHMS = ("auto", "direct", "fft")
 
     def __init__(self, *, in_channels: int = 3, out_channels: int, kernel_size: int = 25, stride: int = 4):
         super().__init__()
@@ -141,6 +181,8 @@ class GaborFilterBank(nn.Module):
         self.padding = kernel_size // 2
         self.weight = nn.Parameter(torch.zeros(out_channels, in_channels, kernel_size, kernel_size),
                                    requires_grad=False)
+        self.algorithm = "auto"
+        self._split_cache: dict = {}
 
     def set_kernels(self, kernels: torch.Tensor, colour_channels: torch.Tensor) -> None:
         """Write kernel c on input channel colour_channels[c]; the other input channels stay zero."""
@@ -149,8 +191,83 @@ class GaborFilterBank(nn.Module):
             rows = torch.arange(self.weight.shape[0])
             self.weight[rows, colour_channels] = kernels.to(self.weight.dtype)
 
+    def _split(self, channels: slice) -> _ColourSplit | None:
+        """The kernels of `channels` grouped by the input channel they read (None if one reads several),
+        rebuilt whenever the weight differs from the one they were made from (however it was changed)."""
+        weight = self.weight.detach()[channels]
+        key = (channels.start, channels.stop, channels.step)
+        cached = self._split_cache.get(key)
+        if cached is None or not _same(cached[0], weight):
+            cached = (weight.clone(), _ColourSplit.of(weight))
+            self._split_cache[key] = cached
+        return cached[1]
+
+    @property
+    def algorithm(self) -> str:
+        return self._algorithm
+
+    @algorithm.setter
+    def algorithm(self, value: str) -> None:
+        if value not in self.ALGORITHMS:
+            raise BrainlikeError(f"algorithm must be one of {self.ALGORITHMS}, not {value!r}")
+        self._algorithm = value
+
+    def _use_fft(self, x: torch.Tensor) -> bool:
+        if self.algorithm != "auto":
+            return self.algorithm == "fft"
+        return (x.device.type == "cpu" and x.dtype == torch.float32 and not torch.is_autocast_enabled("cpu")
+                and worth_it(self.weight.shape[-1], self.stride))
+
     def forward(self, x: torch.Tensor, channels: slice = slice(None)) -> torch.Tensor:
-        return F.conv2d(x, self.weight[channels], stride=self.stride, padding=self.padding)
+        split = self._split(channels)
+        if split is None:
+            return F.conv2d(x, self.weight[channels], stride=self.stride, padding=self.padding)
+        height, width = x.shape[-2:]
+        k, s, p = self.weight.shape[-1], self.stride, self.padding
+        out = x.new_empty(x.shape[0], split.channels, (height + 2 * p - k) // s + 1, (width + 2 * p - k) // s + 1)
+        fft = self._use_fft(x)
+        for c, rows, kernels in split.groups:
+            if fft:
+                first = 0
+                for chunk in split.spectral(c, height=height, width=width, stride=s, padding=p)(x[:, c]):
+                    out.narrow(0, first, len(chunk)).index_copy_(1, rows, chunk)
+                    first += len(chunk)
+            else:
+                out.index_copy_(1, rows, F.conv2d(x[:, c:c + 1], kernels, stride=s, padding=p))
+        return out
+
+
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.device == b.device and a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b)
+
+
+class _ColourSplit:
+    """Per input channel c: the output rows whose kernels read c and those kernels (rows, 1, k, k);
+    and their spectra per input size once the FFT route has asked for them."""
+
+    def __init__(self, groups: list[tuple[int, torch.Tensor, torch.Tensor]], channels: int):
+        self.groups, self.channels = groups, channels
+        self._spectra: dict[tuple, SpectralCorrelation] = {}
+
+    def spectral(self, channel: int, **geometry: int) -> SpectralCorrelation:
+        key = (channel, *sorted(geometry.items()))
+        if key not in self._spectra:
+            kernels = next(k for c, _, k in self.groups if c == channel)
+            self._spectra[key] = SpectralCorrelation(kernels[:, 0], **geometry)
+        return self._spectra[key]
+
+    @classmethod
+    def of(cls, weight: torch.Tensor) -> "_ColourSplit | None":
+        reads = weight.flatten(2).ne(0).any(dim=2)          # (out, in): which inputs each kernel reads
+        if weight.shape[1] == 1 or bool((reads.sum(dim=1) > 1).any()):
+            return None
+        source = reads.to(torch.uint8).argmax(dim=1)        # an all-zero kernel counts as reading channel 0
+        groups = []
+        for c in range(weight.shape[1]):
+            rows = torch.nonzero(source == c).flatten()
+            if rows.numel():
+                groups.append((c, rows, weight[rows, c:c + 1].contiguous()))
+        return cls(groups, weight.shape[0])
 
 
 class VOneBlock(nn.Module):
@@ -234,20 +351,25 @@ class VOneBlock(nn.Module):
         self.noise_seed = None
 
     def _standard_normal(self, like: torch.Tensor) -> torch.Tensor:
+        if like.device.type == "cpu":
+            return standard_normal_cpu(like.shape, dtype=like.dtype, seed=self.noise_seed)
         if self.noise_seed is None:
             return torch.randn_like(like)
         generator = torch.Generator(device=like.device).manual_seed(self.noise_seed)
         return torch.randn(like.shape, generator=generator, device=like.device, dtype=like.dtype)
+
+    # The activations are large (512 x 56 x 56 per image), so the arithmetic below writes in place
+    # into tensors it has just made, wherever autograd does not need them and no tap has seen them.
 
     def add_noise(self, g: torch.Tensor) -> torch.Tensor:
         if self.noise_mode is None:
             return g
         eps = self._standard_normal(g)
         if self.noise_mode == "gaussian":
-            return g + self.noise_scale * eps
-        u = self.noise_scale * g + self.noise_level
-        u = u + eps * torch.sqrt(F.relu(u) + _POISSON_FLOOR)
-        return (u - self.noise_level) / self.noise_scale
+            return eps.mul_(self.noise_scale).add_(g)
+        u = g.mul(self.noise_scale).add_(self.noise_level)
+        spread = u.clamp(min=0).add_(_POISSON_FLOOR).sqrt_()
+        return torch.addcmul(u, eps, spread).sub_(self.noise_level).div_(self.noise_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s = self.simple_channels
@@ -255,6 +377,6 @@ class VOneBlock(nn.Module):
         simple = self.simple(F.relu(q0[:, :s]))
         # Only the complex cells use the quadrature (q1) filters.
         q1 = self.simple_conv_q1(x, slice(s, None))
-        complex_ = self.complex(torch.sqrt(q0[:, s:] ** 2 + q1 ** 2) / math.sqrt(2))
-        g = self.gabors(self.k_exc * torch.cat([simple, complex_], dim=1))
+        complex_ = self.complex(torch.hypot(q0[:, s:], q1).div(math.sqrt(2)))
+        g = self.gabors(torch.cat([simple, complex_], dim=1).mul_(self.k_exc))
         return self.output(self.noise(F.relu(self.add_noise(g))))

@@ -16,7 +16,7 @@ from brainlike.analysis.v1.rates import RateMap, fit_rate_map
 from brainlike.analysis.v1.responses import AreaRecorder, Timings
 from brainlike.analysis.v1.scoring import GroupScore, PropertyScore, group_scores, score_properties
 from brainlike.analysis.v1.selection import UnitSelection, select_units
-from brainlike.data.stimuli import blank_set, orientation_set, size_set, spatial_frequency_set
+from brainlike.data.stimuli import orientation_set, size_set, spatial_frequency_set
 from brainlike.errors import BrainlikeError
 from brainlike.recording import card_of
 
@@ -68,7 +68,7 @@ def _grid(stimuli, responses: np.ndarray) -> np.ndarray:
 
 
 def measure_v1(model: nn.Module, *, area: str = "V1", max_units: int | None = 1000, seed: int = 0,
-               batch_size: int = 32, trials: int = 1) -> V1Result:
+               batch_size: int | None = None, trials: int = 1) -> V1Result:
     """Map receptive fields, select units, show the orientation, SF and size sets, convert to firing
     rates, compute the V1 properties and score them against the published distributions.
 
@@ -80,7 +80,7 @@ def measure_v1(model: nn.Module, *, area: str = "V1", max_units: int | None = 10
     where = f"{card.name} {area}"
     torch.manual_seed(seed)
     recorder = AreaRecorder(model, area, batch_size=batch_size, trials=trials)
-    blank = next(recorder.activations(blank_set()))[1][0]
+    blank = recorder.blank()
     selection = select_units(recorder, blank, max_units=max_units, seed=seed, where=where)
     units = torch.as_tensor(selection.units)
 

@@ -62,7 +62,7 @@ def write_v1_report(result: V1Result, folder: str | Path, *, weights: str = "") 
 
 
 def v1_report(name: str, *, pretrained: bool | str = False, area: str = "V1", max_units: int | None = 1000,
-              seed: int = 0, output: str | Path | None = None, batch_size: int = 32,
+              seed: int = 0, output: str | Path | None = None, batch_size: int | None = None,
               trials: int = 1) -> tuple[V1Result, Path]:
     """Build a registered model, measure its V1 panel and write the report folder."""
     from brainlike.registry import create_model

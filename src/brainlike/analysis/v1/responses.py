@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 
 from brainlike.analysis.v1.protocol import TIME_BIN_MS
-from brainlike.data.stimuli import GratingSet, Screen
+from brainlike.data.stimuli import GratingSet, Screen, blank_set
 from brainlike.recording import card_of, record
 from brainlike.registry import Area
 
@@ -44,16 +44,29 @@ def response_step(area: Area, time_bin: tuple[float, float] = TIME_BIN_MS) -> in
     return min(binned, key=rank)
 
 
+# One batch of an area's activations is kept near this size: wide areas (VOne's 512 x 56 x 56)
+# then run in small batches, which keeps peak memory down and the freshly allocated
+# activations out of the kernel's page-fault path; narrow areas still get 32 images at a time.
+BATCH_BYTES = 64 << 20
+MAX_BATCH = 32
+
+
+def default_batch_size(units: int) -> int:
+    """Images per batch for an area of `units` float32 units (1 to 32)."""
+    return max(1, min(MAX_BATCH, BATCH_BYTES // (4 * units)))
+
+
 @dataclass
 class AreaRecorder:
     """Shows stimulus sets to `model` and reads `area` at the protocol's time step.
 
+    batch_size None: `default_batch_size` of the area, set by `blank()` (32 until then).
     trials > 1 averages repeated presentations (for stochastic models; the protocol shows each image once).
     """
 
     model: nn.Module
     area: str = "V1"
-    batch_size: int = 32
+    batch_size: int | None = None
     trials: int = 1
     timings: Timings = field(default_factory=Timings)
 
@@ -66,21 +79,26 @@ class AreaRecorder:
 
     def activations(self, stimuli: GratingSet, batch_size: int | None = None) -> Iterator[tuple[int, torch.Tensor]]:
         """(first image index, rectified activations (batch, units)) for consecutive batches."""
-        size = batch_size or self.batch_size
+        size = batch_size or self.batch_size or MAX_BATCH
         for start in range(0, len(stimuli), size):
             began = time.perf_counter()
             x = stimuli.render(self.screen, start, start + size).to(self.device)
             rendered = time.perf_counter()
-            total = None
-            for _ in range(self.trials):
-                out = record(self.model, x, areas=[self.area], steps=[self.step])[self.area][0].flatten(1)
-                total = out if total is None else total + out
-            activations = (total / self.trials).clamp_(min=0)
+            trials = [record(self.model, x, areas=[self.area], steps=[self.step])[self.area][0].flatten(1)
+                      for _ in range(self.trials)]
+            activations = (trials[0] if self.trials == 1 else torch.stack(trials).mean(dim=0)).clamp_(min=0)
             self.timings.stimuli += rendered - began
             self.timings.forward += time.perf_counter() - rendered
             self.timings.batches += 1
             self.timings.images += len(x)
             yield start, activations
+
+    def blank(self) -> torch.Tensor:
+        """Rectified response (units,) to the blank screen; fixes the batch size if it was left open."""
+        _, activations = next(self.activations(blank_set(), batch_size=1))
+        if self.batch_size is None:
+            self.batch_size = default_batch_size(activations.shape[1])
+        return activations[0]
 
     def responses(self, stimuli: GratingSet, units: torch.Tensor | None = None) -> np.ndarray:
         """Rectified responses (images, units) to a whole set, for `units` (flat indices) or all units."""
