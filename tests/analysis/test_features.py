@@ -237,3 +237,27 @@ def test_shards_merge_into_the_full_file(folder, model, full, tmp_path):
                                    rtol=1e-5, atol=1e-6)
     with pytest.raises(BrainlikeError, match="exists"):
         merge_features(shards, merged)
+
+
+def test_torchrun_ranks_extract_shards_of_one_network(tmp_path):
+    """Two gloo processes, random weights: rank 1's shard holds a copy of rank 0's first image, so
+    equal features show that both ranks ran rank 0's network; rank 0 merged the shards in order."""
+    root = tmp_path / "stimuli"
+    root.mkdir()
+    rng = np.random.default_rng(1)
+    for name in ("a0", "a1", "b1"):
+        Image.fromarray(rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)).save(root / f"{name}.png")
+    (root / "b0.png").write_bytes((root / "a0.png").read_bytes())
+    out = tmp_path / "features.h5"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                          "-m", "brainlike", "extract", "cornet_z", str(root), "-o", str(out), "--areas", "V1", "IT",
+                          "--batch-size", "2", "--workers", "0", "--pretrained", "false"],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert stimulus_ids(out) == ["a0.png", "a1.png", "b0.png", "b1.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["features.h5", "stimuli"]   # shards removed
+    for area, step in feature_layers(out):
+        values = load_layer(out, area, step).values
+        np.testing.assert_allclose(values[2], values[0], rtol=1e-6, atol=1e-7)
+        assert not np.allclose(values[1], values[0])

@@ -300,6 +300,8 @@ def extract_features(
     weights = f"pretrained={pretrained}" if isinstance(model, str) else "given model"
     if isinstance(model, str):
         model = create_model(model, pretrained=pretrained)
+    if world > 1:
+        _share_weights(model)
     model = model.to(device)  # record() switches to eval mode and back
     card = card_of(model)
     layers = plan_layers(card, areas, steps)
@@ -321,12 +323,27 @@ def extract_features(
     return output
 
 
-def _barrier() -> None:
+def _process_group():
     import torch.distributed as dist
 
     if not dist.is_initialized():
         dist.init_process_group("gloo")
-    dist.barrier()
+    return dist
+
+
+def _barrier() -> None:
+    _process_group().barrier()
+
+
+def _share_weights(model: nn.Module) -> None:
+    """Give every rank rank 0's parameters and buffers, so that shards of randomly initialised
+    models (or of models built differently per process) come from one and the same network."""
+    dist = _process_group()
+    with torch.no_grad():
+        for tensor in [*model.parameters(), *model.buffers()]:
+            shared = tensor.detach().cpu().contiguous()
+            dist.broadcast(shared, src=0)
+            tensor.copy_(shared)
 
 
 def _extract(model, card, layers, ids, paths, output, *, requested_steps, pool, batch_size, workers, precision, device,
