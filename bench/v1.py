@@ -31,6 +31,7 @@ def run_one(name: str, threads: int, max_units: int, batch_size: int | None, dev
     from brainlike.analysis.v1 import measure_v1
 
     torch.set_num_threads(threads)
+    torch.manual_seed(0)  # the same random weights on every run
     model = create_model(name).to(device)
     result = measure_v1(model, area="V1", max_units=max_units, seed=0, batch_size=batch_size)
     sel = result.selection
