@@ -164,13 +164,14 @@ class GaborFilterBank(nn.Module):
     """A strided convolution with fixed Gabor kernels, each on one input colour channel.
 
     The kernels are a frozen `weight` Parameter (out, in, k, k) so that checkpoints keep the
-    original `....weight` key; they are never trained. When every kernel reads a single input channel
-    (always so for sampled kernels and for the published checkpoints), the convolution runs once per
-    input channel with only the kernels that read it, instead of also multiplying the zero kernels
-    of the other channels: a third of the work on RGB images, the same sums in a different order.
-    On CPUs, float32 inputs and kernels much larger than the stride (the VOne block's 25 px at
-    stride 4) go through the frequency domain (`layers.spectral`), another several times less work;
-    `algorithm = "direct"` turns that off, `"fft"` forces it.
+    original `....weight` key; they are never trained. On CPUs, when every kernel reads a single input
+    channel (always so for sampled kernels and for the published checkpoints), the convolution runs
+    once per input channel with only the kernels that read it, instead of also multiplying the zero
+    kernels of the other channels: a third of the work on RGB images, the same sums in another order.
+    Float32 inputs with kernels much larger than the stride (the VOne block's 25 px at stride 4) then
+    go through the frequency domain (`layers.spectral`), several times less work again.
+    `algorithm = "direct"` turns the FFT off; `"fft"` forces it, on any device. Elsewhere (GPUs) the
+    default is the one full convolution, which cuDNN already runs fast.
     """
 
     ALGORITHMS = ("auto", "direct", "fft")
@@ -219,7 +220,7 @@ class GaborFilterBank(nn.Module):
                 and worth_it(self.weight.shape[-1], self.stride))
 
     def forward(self, x: torch.Tensor, channels: slice = slice(None)) -> torch.Tensor:
-        split = self._split(channels)
+        split = self._split(channels) if x.device.type == "cpu" or self.algorithm == "fft" else None
         if split is None:
             return F.conv2d(x, self.weight[channels], stride=self.stride, padding=self.padding)
         height, width = x.shape[-2:]
