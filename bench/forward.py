@@ -82,8 +82,9 @@ def bench_model(name: str, repeat: int, train: bool, bf16: bool) -> dict:
         if bf16:
             row["bf16_b8_img_s"] = 8 / best["bf16"]
             row["bf16_speedup"] = best["fp32"] / best["bf16"]
-            row["bf16_logit_rel_err"] = relative_error(_bf16(model, x).float(), logits)
-            row["bf16_top1_agreement"] = float((_bf16(model, x).argmax(1) == logits.argmax(1)).float().mean())
+            bf16_logits = _bf16(model, x).float()
+            row["bf16_logit_rel_err"] = relative_error(bf16_logits, logits)
+            row["bf16_top1_agreement"] = float((bf16_logits.argmax(1) == logits.argmax(1)).float().mean())
         if port is not None:
             row["port_b8_img_s"] = 8 / best["port"]
             row["ours_vs_port"] = best["port"] / best["fp32"]

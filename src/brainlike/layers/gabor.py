@@ -230,7 +230,7 @@ class GaborFilterBank(nn.Module):
         for c, rows, kernels in split.groups:
             if fft:
                 first = 0
-                for chunk in split.spectral(c, height=height, width=width, stride=s, padding=p)(x[:, c]):
+                for chunk in split.spectral(c, kernels, height=height, width=width, stride=s, padding=p)(x[:, c]):
                     out.narrow(0, first, len(chunk)).index_copy_(1, rows, chunk)
                     first += len(chunk)
             else:
@@ -250,10 +250,10 @@ class _ColourSplit:
         self.groups, self.channels = groups, channels
         self._spectra: dict[tuple, SpectralCorrelation] = {}
 
-    def spectral(self, channel: int, **geometry: int) -> SpectralCorrelation:
+    def spectral(self, channel: int, kernels: torch.Tensor, **geometry: int) -> SpectralCorrelation:
+        """The FFT correlation of `channel`'s kernels (from `groups`) for one input geometry."""
         key = (channel, *sorted(geometry.items()))
         if key not in self._spectra:
-            kernels = next(k for c, _, k in self.groups if c == channel)
             self._spectra[key] = SpectralCorrelation(kernels[:, 0], **geometry)
         return self._spectra[key]
 

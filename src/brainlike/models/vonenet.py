@@ -258,8 +258,6 @@ class VOneFrontEnd(nn.Sequential):
         ]))
 
 
-
-
 @register_frontend("vone")
 def attach_vone(model: nn.Module, **vone) -> nn.Module:
     """Replace the V1 area of a feed-forward model by a VOne block + bottleneck; update `model.card`.

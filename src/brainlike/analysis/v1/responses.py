@@ -79,7 +79,7 @@ class AreaRecorder:
 
     def activations(self, stimuli: GratingSet, batch_size: int | None = None) -> Iterator[tuple[int, torch.Tensor]]:
         """(first image index, rectified activations (batch, units)) for consecutive batches."""
-        size = batch_size or self.batch_size or MAX_BATCH
+        size = batch_size or self.images_per_batch
         for start in range(0, len(stimuli), size):
             began = time.perf_counter()
             x = stimuli.render(self.screen, start, start + size).to(self.device)
@@ -92,6 +92,10 @@ class AreaRecorder:
             self.timings.batches += 1
             self.timings.images += len(x)
             yield start, activations
+
+    @property
+    def images_per_batch(self) -> int:
+        return self.batch_size or MAX_BATCH
 
     def blank(self) -> torch.Tensor:
         """Rectified response (units,) to the blank screen; fixes the batch size if it was left open."""

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from brainlike.analysis.v1.protocol import RF_DELTA_DEG, RF_THRESHOLD
-from brainlike.analysis.v1.responses import MAX_BATCH, AreaRecorder
+from brainlike.analysis.v1.responses import AreaRecorder
 from brainlike.data.stimuli import POSITION, RF_POSITIONS, receptive_field_set
 from brainlike.errors import BrainlikeError
 
@@ -42,7 +42,7 @@ def receptive_field_maps(recorder: AreaRecorder, blank: torch.Tensor) -> torch.T
     units = blank.numel()
     dtype = torch.float32 if positions * units * 4 <= FLOAT32_MAP_BYTES else torch.bfloat16
     maps = torch.empty(positions, units, dtype=dtype, device=blank.device)
-    batch = per_position * max(1, (recorder.batch_size or MAX_BATCH) // per_position)
+    batch = per_position * max(1, recorder.images_per_batch // per_position)
     for start, activations in recorder.activations(stimuli, batch_size=batch):
         # max(a - blank) == max(a) - blank exactly (rounding is monotonic), on 1/8 of the values.
         above = activations.view(-1, per_position, units).amax(dim=1).sub_(blank).clamp_(min=0)
