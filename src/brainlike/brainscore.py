@@ -23,25 +23,20 @@ import torch.nn as nn
 
 from brainlike.errors import BrainlikeError
 from brainlike.recording import card_of, layer_name, record
-from brainlike.registry import Area, create_model
+from brainlike.registry import Area, TimeBin, create_model, nearest_step
 from brainlike.transforms import load_images
-
-TimeBin = tuple[float, float]
 
 
 def step_for_bins(area: Area, time_bins: Sequence[TimeBin]) -> list[int]:
     """For each requested (start, end) bin, the step of `area` whose committed bin starts nearest."""
-    committed = [(t, b) for t, b in enumerate(area.time_bins) if b is not None]
-    if not committed:
+    if all(b is None for b in area.time_bins):
         raise BrainlikeError(f"area {area.name} has no time commitment, so it cannot answer time bins")
     if not time_bins:
         raise BrainlikeError("no time bins requested")
-    steps = []
     for requested in time_bins:
         if len(requested) != 2 or requested[1] <= requested[0]:
             raise BrainlikeError(f"a time bin is (start_ms, end_ms) with end > start, not {requested!r}")
-        steps.append(min(committed, key=lambda tb: abs(tb[1][0] - requested[0]))[0])
-    return steps
+    return [nearest_step(dict(enumerate(area.time_bins)), requested) for requested in time_bins]
 
 
 def stimulus_files(stimuli) -> tuple[list[str], list[str]]:

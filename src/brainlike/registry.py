@@ -28,6 +28,15 @@ def uniform_bins(start_ms: float, step_ms: float, steps: int) -> tuple[TimeBin, 
     return tuple((start_ms + t * step_ms, start_ms + (t + 1) * step_ms) for t in range(steps))
 
 
+def nearest_step(time_bins: Mapping[int, TimeBin | None], requested: TimeBin) -> int | None:
+    """The step whose committed bin starts nearest to the requested bin's start (the earlier step on a tie),
+    as Brain-Score's temporal wrappers map recording bins to model steps; None if no step is committed."""
+    committed = sorted((t, b) for t, b in time_bins.items() if b is not None)
+    if not committed:
+        return None
+    return min(committed, key=lambda tb: abs(tb[1][0] - requested[0]))[0]
+
+
 @dataclass(frozen=True)
 class Area:
     """One cortical area of a model: where its activations pass, and when.
