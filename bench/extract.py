@@ -4,7 +4,9 @@ For each model and precision, on the same JPEG files:
   (a) forward   pure batched forward on tensors already in memory (the ceiling for extraction)
   (b) original  one image at a time: decode, resize, batch-1 forward, hooks copy each area to numpy
   (c) extract   extract_features(): DataLoader decoding + record() + avg-pool + background HDF5 writer
-Peak memory of (c) is measured in a fresh process at two stimulus counts (--memory-images).
+The three are interleaved (a b c a b c ...) --repeat times and the best of each is kept, so load on a
+shared machine hits them alike. Peak memory of (c) is measured in a fresh process at two stimulus counts
+(--memory-images).
 
     .venv/bin/python bench/extract.py --images 64 --models cornet_z cornet_s --precisions fp32 bf16
 """
@@ -18,45 +20,52 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
-from brainlike import create_model
-from brainlike.analysis.features import extract_features
-from brainlike.precision import autocast
-from brainlike.transforms import IMAGENET_MEAN, IMAGENET_STD
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.forward import interleaved  # noqa: E402
+from brainlike import create_model  # noqa: E402
+from brainlike.analysis.features import extract_features  # noqa: E402
+from brainlike.precision import autocast  # noqa: E402
+from brainlike.transforms import IMAGENET_MEAN, IMAGENET_STD, load_images  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 
 
 def make_jpegs(folder: Path, count: int, size: int = 256) -> Path:
-    """Smooth random colour images with noise, so JPEG decoding does real work."""
+    """Smooth random colour images with noise, so JPEG decoding does real work.
+
+    Image i depends on i only, and each file appears by rename once written, so an interrupted run leaves
+    no truncated JPEG and the next run adds just the missing ones.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    existing = len(list(folder.glob("*.jpg")))
-    rng = np.random.default_rng(existing)
     ramp = np.linspace(0, 1, size)
-    for i in range(existing, count):
+    for i in range(count):
+        path = folder / f"{i:06d}.jpg"
+        if path.exists():
+            continue
+        rng = np.random.default_rng(i)
         a, b, c = rng.uniform(0, 255, size=(3, 3))
         base = a[:, None, None] * ramp[None, :, None] + b[:, None, None] * ramp[None, None, :] + c[:, None, None]
         pixels = np.clip(base.transpose(1, 2, 0) / 2 + rng.normal(0, 20, size=(size, size, 3)), 0, 255)
-        Image.fromarray(pixels.astype(np.uint8)).save(folder / f"{i:06d}.jpg", quality=90)
+        partial = path.with_suffix(".part")
+        Image.fromarray(pixels.astype(np.uint8)).save(partial, format="JPEG", quality=90)
+        partial.replace(path)
     return folder
 
 
-def pure_forward(model, x: torch.Tensor, batch_size: int, precision: str) -> float:
+def pure_forward(model, x: torch.Tensor, batch_size: int, precision: str) -> None:
     with torch.no_grad(), autocast(precision):
-        model(x[:batch_size])  # warm-up
-        start = time.perf_counter()
         for lo in range(0, len(x), batch_size):
             model(x[lo:lo + batch_size])
-    return len(x) / (time.perf_counter() - start)
 
 
-def original_way(model, paths: list[Path]) -> float:
+def original_way(model, paths: list[Path]) -> None:
     """The CORnet repository's extraction loop: one image, hooks on each area, numpy copies."""
     captured = {}
     hooks = [getattr(model, area).register_forward_hook(
@@ -65,26 +74,21 @@ def original_way(model, paths: list[Path]) -> float:
     mean, std = np.array(IMAGENET_MEAN), np.array(IMAGENET_STD)
     rows = []
     try:
-        start = time.perf_counter()
         for path in paths:
             image = Image.open(path).convert("RGB").resize((224, 224), Image.BILINEAR)
             x = torch.from_numpy(((np.asarray(image) / 255.0 - mean) / std).transpose(2, 0, 1)).float()[None]
             with torch.no_grad():
                 model(x)
             rows.append(dict(captured))
-        return len(paths) / (time.perf_counter() - start)
     finally:
         for hook in hooks:
             hook.remove()
 
 
-def end_to_end(model, folder: Path, batch_size: int, workers: int, precision: str) -> float:
+def end_to_end(model, folder: Path, batch_size: int, workers: int, precision: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        count = len(list(folder.glob("*.jpg")))
-        start = time.perf_counter()
         extract_features(model, folder, Path(tmp) / "f.h5", pool="avg", batch_size=batch_size, workers=workers,
                          precision=precision, progress=False)
-        return count / (time.perf_counter() - start)
 
 
 def peak_memory(name: str, folder: Path, batch_size: int, workers: int) -> dict:
@@ -112,6 +116,7 @@ def main() -> None:
     parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16"])
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=2, help="interleaved timed rounds after one warm-up")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--memory-images", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--memory-model", default="cornet_z")
@@ -122,17 +127,19 @@ def main() -> None:
 
     folder = make_jpegs(args.cache / str(args.images), args.images)
     paths = sorted(folder.glob("*.jpg"))
-    from brainlike.transforms import load_images
 
     rows = []
     for name in args.models:
         torch.manual_seed(0)
         model = create_model(name).eval()
         x = load_images(paths)
-        original = original_way(model, paths)
         for precision in args.precisions:
-            forward = pure_forward(model, x, args.batch_size, precision)
-            extract = end_to_end(model, folder, args.batch_size, args.workers, precision)
+            best = interleaved({
+                "forward": lambda: pure_forward(model, x, args.batch_size, precision),
+                "original": lambda: original_way(model, paths),
+                "extract": lambda: end_to_end(model, folder, args.batch_size, args.workers, precision)},
+                args.repeat)
+            forward, original, extract = (len(paths) / best[k] for k in ("forward", "original", "extract"))
             rows.append({"model": name, "precision": precision, "forward_img_s": round(forward, 2),
                          "original_img_s": round(original, 2), "extract_img_s": round(extract, 2),
                          "extract_vs_forward": round(extract / forward, 3),

@@ -83,8 +83,11 @@ def test_look_at_returns_the_recorded_steps_labelled_with_the_requested_bins(bra
     assert (assembly.channel.values[k], assembly.y.values[k], assembly.x.values[k]) == (5, 3, 1)
     x = load_images([stimuli.get_stimulus(i) for i in stimuli["stimulus_id"]])
     it = record(brain_model.model, x, areas=["IT"])["IT"]
-    np.testing.assert_allclose(assembly.values[..., 0], it[0].flatten(1).numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(assembly.values[..., 2], it[1].flatten(1).numpy(), rtol=1e-5, atol=1e-6)
+    # look_at ran in batches of 2, record() in one of 3: CPU convolutions may pick other algorithms (Winograd in
+    # CORnet-S's later steps), equal up to float32 rounding of the activations' scale
+    scale = float(it[1].abs().max())
+    np.testing.assert_allclose(assembly.values[..., 0], it[0].flatten(1).numpy(), rtol=0, atol=1e-5 * scale)
+    np.testing.assert_allclose(assembly.values[..., 2], it[1].flatten(1).numpy(), rtol=0, atol=1e-5 * scale)
 
 
 def test_regions_map_to_the_cards_areas(brain_model, stimuli):

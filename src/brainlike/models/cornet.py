@@ -20,6 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from brainlike.layers.winograd import SharedKernel3x3
 from brainlike.registry import Area, ModelCard, WeightSpec, register_model, uniform_bins
 
 AREAS = ("V1", "V2", "V4", "IT")
@@ -161,7 +162,9 @@ class CORblockS(nn.Module):
     """A bottleneck block repeated `times` times with shared convs and one set of BatchNorms per step.
 
     Step 0 downsamples (conv2 with stride 2, and a strided 1x1 conv + BN on the skip path); later steps
-    keep the resolution and use an identity skip.
+    keep the resolution and use an identity skip. In CPU inference the wide stride-1 conv2 of the later
+    steps runs as a Winograd convolution (`layers/winograd.py`; equal to direct convolution to float32
+    rounding), its kernel transformed once per forward pass.
     """
 
     scale = 4
@@ -187,10 +190,11 @@ class CORblockS(nn.Module):
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         x = self.conv_input(inp)
+        conv2 = SharedKernel3x3(self.conv2.weight, calls=self.times - 1)
         for t in range(self.times):
             skip = self.norm_skip(self.skip(x)) if t == 0 else x
             y = self.nonlin1(getattr(self, f"norm1_{t}")(self.conv1(x)))
-            y = F.conv2d(y, self.conv2.weight, stride=2 if t == 0 else 1, padding=1)
+            y = conv2(y, stride=2 if t == 0 else 1)
             y = self.nonlin2(getattr(self, f"norm2_{t}")(y))
             y = getattr(self, f"norm3_{t}")(self.conv3(y))
             x = self.output(self.nonlin3(y + skip))
