@@ -2,11 +2,13 @@
 
 For each model and precision, on the same JPEG files:
   (a) forward   pure batched forward on tensors already in memory (the ceiling for extraction)
-  (b) original  one image at a time: decode, resize, batch-1 forward, hooks copy each area to numpy
+  (b) original  one image at a time: decode, resize, batch-1 forward of the original code (bench/ports.py),
+                hooks copy each area to numpy
   (c) extract   extract_features(): DataLoader decoding + record() + avg-pool + background HDF5 writer
 The three are interleaved (a b c a b c ...) --repeat times and the best of each is kept, so load on a
-shared machine hits them alike. Peak memory of (c) is measured in a fresh process at two stimulus counts
-(--memory-images).
+shared machine hits them alike; all run under the allocator setting `brainlike extract` applies
+(`steady_heap`). Peak memory of `brainlike extract` is measured in a fresh process at two stimulus
+counts (--memory-images).
 
     .venv/bin/python bench/extract.py --images 64 --models cornet_z cornet_s --precisions fp32 bf16
 """
@@ -29,8 +31,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.forward import interleaved  # noqa: E402
+from bench.ports import port_of  # noqa: E402
 from brainlike import create_model  # noqa: E402
-from brainlike.analysis.features import extract_features  # noqa: E402
+from brainlike.analysis.features import extract_features, steady_heap  # noqa: E402
 from brainlike.precision import autocast  # noqa: E402
 from brainlike.transforms import IMAGENET_MEAN, IMAGENET_STD, load_images  # noqa: E402
 
@@ -65,7 +68,17 @@ def pure_forward(model, x: torch.Tensor, batch_size: int, precision: str) -> Non
             model(x[lo:lo + batch_size])
 
 
-def original_way(model, paths: list[Path]) -> None:
+def original_model(name: str, model: torch.nn.Module) -> torch.nn.Module:
+    """The original forward pass with the same weights: bench/ports.py's port where brainlike's differs."""
+    try:
+        port = port_of(name)
+    except KeyError:
+        return model
+    port.load_state_dict(model.state_dict())
+    return port.eval()
+
+
+def original_way(model, paths: list[Path], device: str = "cpu") -> None:
     """The CORnet repository's extraction loop: one image, hooks on each area, numpy copies."""
     captured = {}
     hooks = [getattr(model, area).register_forward_hook(
@@ -78,7 +91,7 @@ def original_way(model, paths: list[Path]) -> None:
             image = Image.open(path).convert("RGB").resize((224, 224), Image.BILINEAR)
             x = torch.from_numpy(((np.asarray(image) / 255.0 - mean) / std).transpose(2, 0, 1)).float()[None]
             with torch.no_grad():
-                model(x)
+                model(x.to(device))
             rows.append(dict(captured))
     finally:
         for hook in hooks:
@@ -92,21 +105,25 @@ def end_to_end(model, folder: Path, batch_size: int, workers: int, precision: st
 
 
 def peak_memory(name: str, folder: Path, batch_size: int, workers: int) -> dict:
-    """Run one extraction in a fresh process; its peak RSS and its workers' peak, in MiB."""
-    code = (
-        "import resource, sys, tempfile, time, torch; from pathlib import Path;"
-        "from brainlike import create_model; from brainlike.analysis.features import extract_features;"
-        f"torch.set_num_threads({torch.get_num_threads()});"
-        f"m = create_model({name!r}).eval(); d = tempfile.mkdtemp(); t = time.perf_counter();"
-        f"extract_features(m, {str(folder)!r}, Path(d) / 'f.h5', pool='avg', batch_size={batch_size}, "
-        f"workers={workers}, progress=False);"
-        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
-        " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
-    seconds, main_kib, child_kib = float(out[0]), int(out[1]), int(out[2])
-    return {"images": len(list(folder.glob("*.jpg"))), "seconds": round(seconds, 1),
-            "peak_rss_mib": round(main_kib / 1024, 1), "peak_worker_rss_mib": round(child_kib / 1024, 1)}
+    """Run `brainlike extract` in a fresh process; its peak RSS and its workers' peak, in MiB.
+
+    The process's own peak is VmHWM (Linux), not getrusage's ru_maxrss: Linux carries ru_maxrss across
+    exec, so a process started by this (large) benchmark would report the benchmark's size.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        command = ["extract", name, str(folder), "-o", str(Path(tmp) / "f.h5"), "--pretrained", "false",
+                   "--batch-size", str(batch_size), "--workers", str(workers)]
+        code = (
+            "import resource, sys, time, torch; from brainlike.cli import main;"
+            f"torch.set_num_threads({torch.get_num_threads()}); t = time.perf_counter();"
+            f"assert main({command!r}) == 0; t = time.perf_counter() - t;"
+            "hwm = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'));"
+            "print(t, hwm, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)"
+        )
+        done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    seconds, main_kib, child_kib = done.stderr.split()[-3:]
+    return {"images": len(list(folder.glob("*.jpg"))), "seconds": round(float(seconds), 1),
+            "peak_rss_mib": round(int(main_kib) / 1024, 1), "peak_worker_rss_mib": round(int(child_kib) / 1024, 1)}
 
 
 def main() -> None:
@@ -121,9 +138,13 @@ def main() -> None:
     parser.add_argument("--memory-images", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--memory-model", default="cornet_z")
     parser.add_argument("--tag", default="", help="results go to bench/results/extract[-TAG].json")
+    parser.add_argument("--default-heap", action="store_true",
+                        help="time without the allocator setting `brainlike extract` applies (steady_heap)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "brainlike-bench-jpegs")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if not args.default_heap:
+        steady_heap()  # as `brainlike extract` does; (a), (b) and (c) all run under it
 
     folder = make_jpegs(args.cache / str(args.images), args.images)
     paths = sorted(folder.glob("*.jpg"))
@@ -133,10 +154,11 @@ def main() -> None:
         torch.manual_seed(0)
         model = create_model(name).eval()
         x = load_images(paths)
+        port = original_model(name, model)
         for precision in args.precisions:
             best = interleaved({
                 "forward": lambda: pure_forward(model, x, args.batch_size, precision),
-                "original": lambda: original_way(model, paths),
+                "original": lambda: original_way(port, paths),
                 "extract": lambda: end_to_end(model, folder, args.batch_size, args.workers, precision)},
                 args.repeat)
             forward, original, extract = (len(paths) / best[k] for k in ("forward", "original", "extract"))

@@ -209,13 +209,20 @@ def bench_train(name: str, batch: int, repeat: int) -> list[dict]:
 
 
 def bench_extract(name: str, images: int, batch: int, workers: int) -> list[dict]:
-    """`extract_features` end to end from JPEG files against the pure batched forward on the GPU."""
-    from bench.extract import make_jpegs
+    """`extract_features` end to end from JPEG files against the pure batched forward on the GPU and the
+    original one-image-at-a-time loop (fp32, on the GPU)."""
+    from bench.extract import make_jpegs, original_model, original_way
     from brainlike.analysis.features import extract_features
 
-    folder = make_jpegs(Path(tempfile.gettempdir()) / "brainlike-bench-jpegs", images)
-    paths = sorted(folder.glob("*.jpg"))[:images]  # the folder may hold more from earlier runs
+    folder = make_jpegs(Path(tempfile.gettempdir()) / "brainlike-bench-jpegs" / str(images), images)
+    paths = sorted(folder.glob("*.jpg"))
     model = create_model(name).eval().to(DEVICE)
+    port = original_model(name, model).to(DEVICE)
+    original_way(port, paths[:8], DEVICE)  # warm-up
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    original_way(port, paths, DEVICE)
+    original_ips = images / (time.perf_counter() - start)
     rows = []
     for precision in [m for m in MODES if m in ("fp32", "bf16")]:
         x = torch.randn(batch, 3, 224, 224, device=DEVICE)
@@ -227,8 +234,9 @@ def bench_extract(name: str, images: int, batch: int, workers: int) -> list[dict
                              precision=precision, device=DEVICE, progress=False)
             extract_ips = images / (time.perf_counter() - start)
         rows.append({"model": name, "precision": precision, "images": images, "batch": batch, "workers": workers,
-                     "forward_img_s": forward_ips, "extract_img_s": extract_ips,
-                     "extract_share_of_forward": extract_ips / forward_ips})
+                     "forward_img_s": forward_ips, "original_fp32_img_s": original_ips, "extract_img_s": extract_ips,
+                     "extract_share_of_forward": extract_ips / forward_ips,
+                     "extract_vs_original": extract_ips / original_ips})
     return rows
 
 

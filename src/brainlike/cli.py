@@ -115,8 +115,9 @@ def _add_extract(sub) -> None:
 
 
 def _extract(args) -> None:
-    from brainlike.analysis.features import distributed_rank, extract_features
+    from brainlike.analysis.features import distributed_rank, extract_features, steady_heap
 
+    steady_heap()
     path = extract_features(args.name, args.stimuli, args.output, areas=args.areas, steps=_steps(args.steps), pool=args.pool,
                             batch_size=args.batch_size, workers=args.workers, pretrained=args.pretrained,
                             precision=args.precision, device=args.device, overwrite=args.overwrite)
@@ -129,7 +130,8 @@ def _extract(args) -> None:
 def _add_compare(sub) -> None:
     p = sub.add_parser("compare", help="score extracted features against neural data (ridge, PLS or RSA)")
     p.add_argument("features", help="an HDF5 file from `brainlike extract`")
-    p.add_argument("neural", help=".npz / .h5 (stimulus_id, responses) or .nc (dims stimulus, neuroid[, repetition])")
+    p.add_argument("neural", help=".npz / .h5 (stimulus_id, responses[, time_bin_ms]) or .nc "
+                                  "(dims stimulus, neuroid[, repetition][, time_bin])")
     p.add_argument("--method", choices=["ridge", "pls", "rsa"], default="ridge")
     p.add_argument("-o", "--output", help="report folder (default: FEATURES-vs-NEURAL-METHOD)")
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (ridge, pls)")

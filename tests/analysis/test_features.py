@@ -15,7 +15,7 @@ from PIL import Image
 
 from brainlike import BrainlikeError, create_model, load_images, record
 from brainlike.analysis.features import (extract_features, feature_layers, load_features, load_layer, merge_features,
-                                         stimulus_ids)
+                                         steady_heap, stimulus_ids)
 from brainlike.cli import main
 
 N_IMAGES = 10
@@ -261,3 +261,14 @@ def test_torchrun_ranks_extract_shards_of_one_network(tmp_path):
         values = load_layer(out, area, step).values
         np.testing.assert_allclose(values[2], values[0], rtol=1e-6, atol=1e-7)
         assert not np.allclose(values[1], values[0])
+
+
+def test_steady_heap_fixes_the_mmap_threshold_unless_the_environment_sets_it(monkeypatch):
+    import platform
+
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "1048576")
+    assert steady_heap() is False  # the user's setting wins
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
+    code = "from brainlike.analysis.features import steady_heap; print(steady_heap())"
+    applied = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert applied.stdout.strip() == str(platform.libc_ver()[0] == "glibc")
