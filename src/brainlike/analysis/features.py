@@ -269,9 +269,9 @@ def steady_heap() -> bool:
     Every batch allocates the same activations again. glibc raises its mmap threshold each time it frees
     a large block (up to 32 MiB), so blocks of a few MiB move onto the heap, where fragmentation across
     threads lets RSS creep: CORnet-Z peaked at 952 MiB after 1,000 images and 1,344 MiB after 10,000.
-    A fixed 4 MiB threshold keeps it flat (953 MiB at 4,000) for ~5 % of CORnet-Z's speed. Process-wide,
-    so the `extract` command applies it and library users opt in; a MALLOC_MMAP_THRESHOLD_ set in the
-    environment wins.
+    A fixed 4 MiB threshold keeps it flat (913 and 922 MiB) for a few per cent of speed on small models
+    (more page faults). Process-wide, so the `extract` command applies it and library users opt in; a
+    MALLOC_MMAP_THRESHOLD_ set in the environment wins.
     """
     import ctypes
     import platform
