@@ -126,15 +126,18 @@ def test_bad_time_bins_give_clear_errors(tmp_path):
         load_neural(tmp_path / "n.csv")
 
 
-@pytest.fixture(scope="module")
-def features_file(tmp_path_factory):
-    root = tmp_path_factory.mktemp("stimuli")
-    rng = np.random.default_rng(0)
-    for i in range(30):
+def random_image_features(root, model: str, images: int, areas: list[str], seed: int):
+    """Features of `images` random 32 px PNGs written to `root`, from `model` with seeded weights."""
+    rng = np.random.default_rng(seed)
+    for i in range(images):
         Image.fromarray(rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)).save(root / f"{i:02d}.png")
     torch.manual_seed(0)
-    return extract_features(create_model("cornet_z"), root, root / "features.h5", areas=["V1", "IT"],
-                            progress=False)
+    return extract_features(create_model(model), root, root / "features.h5", areas=areas, progress=False)
+
+
+@pytest.fixture(scope="module")
+def features_file(tmp_path_factory):
+    return random_image_features(tmp_path_factory.mktemp("stimuli"), "cornet_z", 30, ["V1", "IT"], seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -164,13 +167,7 @@ def test_compare_scores_every_layer_and_finds_the_right_area(features_file, neur
 @pytest.fixture(scope="module")
 def recurrent_features(tmp_path_factory):
     """CORnet-RT (biological unrolling) V1 and V4, five 30 ms steps from 50 ms; V4 is silent at t0 and t1."""
-    root = tmp_path_factory.mktemp("recurrent")
-    rng = np.random.default_rng(1)
-    for i in range(36):
-        Image.fromarray(rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)).save(root / f"{i:02d}.png")
-    torch.manual_seed(0)
-    return extract_features(create_model("cornet_rt"), root, root / "features.h5", areas=["V1", "V4"],
-                            progress=False)
+    return random_image_features(tmp_path_factory.mktemp("recurrent"), "cornet_rt", 36, ["V1", "V4"], seed=1)
 
 
 def test_time_binned_responses_are_scored_per_bin_and_matched_by_the_time_mapping(recurrent_features, tmp_path):

@@ -324,6 +324,16 @@ def _mark_time_matched(scores: list[LayerScore]) -> list[LayerScore]:
     return [replace(s, time_matched=(s.area, s.step, s.neural_bin_ms) in matched) for s in scores]
 
 
+def _rdm_score(model_rdm: np.ndarray, neural_rdm: np.ndarray, *, bootstrap: int, seed: int):
+    """Spearman agreement of two RDMs, with its bootstrap 95% interval over stimuli when `bootstrap`."""
+    from brainlike.analysis.rsa import bootstrap_compare, compare_rdms
+
+    if not bootstrap:
+        return compare_rdms(model_rdm, neural_rdm, "spearman"), None
+    spread = bootstrap_compare(model_rdm, neural_rdm, "spearman", samples=bootstrap, seed=seed)
+    return spread.value, (spread.ci_low, spread.ci_high)
+
+
 def compare_features(features: str | Path, neural: str | Path | NeuralData, *, method: str = "ridge",
                      folds: int = 5, seed: int = 0, bootstrap: int = 100, metric: str = "correlation",
                      progress: bool = True) -> list[LayerScore]:
@@ -332,7 +342,7 @@ def compare_features(features: str | Path, neural: str | Path | NeuralData, *, m
     from tqdm import tqdm
 
     from brainlike.analysis.features import feature_layers, load_layer, stimulus_ids
-    from brainlike.analysis.rsa import bootstrap_compare, compare_rdms, rdm
+    from brainlike.analysis.rsa import rdm
 
     if method not in METHODS:
         raise BrainlikeError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
@@ -350,13 +360,9 @@ def compare_features(features: str | Path, neural: str | Path | NeuralData, *, m
         model_rdm = rdm(x, metric) if method == "rsa" else None
         for target in targets:
             if method == "rsa":
-                if bootstrap:
-                    spread = bootstrap_compare(model_rdm, target.rdm, "spearman", samples=bootstrap, seed=seed)
-                    score, ci = spread.value, (spread.ci_low, spread.ci_high)
-                else:
-                    score, ci = compare_rdms(model_rdm, target.rdm, "spearman"), None
-                scores.append(LayerScore(**named, score=score, ceiling=target.ceiling,
-                                         normalized=score / target.ceiling if target.ceiling else None, ci=ci,
+                score, ci = _rdm_score(model_rdm, target.rdm, bootstrap=bootstrap, seed=seed)
+                normalized = score / target.ceiling if target.ceiling else None
+                scores.append(LayerScore(**named, score=score, ceiling=target.ceiling, normalized=normalized, ci=ci,
                                          neural_bin_ms=target.time_bin))
             else:
                 fit = predictivity(x, target.data.responses, method=method, folds=folds, seed=seed,
