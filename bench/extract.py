@@ -1,11 +1,14 @@
 """Throughput and peak memory of `brainlike extract` against the forward pass it wraps.
 
 For each model and precision, on the same JPEG files:
-  (a) forward   pure batched forward on tensors already in memory (the ceiling for extraction)
+  (a) forward   pure batched forward on tensors already in memory, as a user calls model(x)
+  (a') fast     the same forward on channels-last tensors, as record() runs it on CPUs (the ceiling for
+                extraction)
   (b) original  one image at a time: decode, resize, batch-1 forward of the original code (bench/ports.py),
                 hooks copy each area to numpy
-  (c) extract   extract_features(): DataLoader decoding + record() + avg-pool + background HDF5 writer
-The three are interleaved (a b c a b c ...) --repeat times and the best of each is kept, so load on a
+  (c) extract   extract_features(): DataLoader decoding + record() + avg-pool + background HDF5 writer,
+                with the default number of decode workers (`decode_workers`) unless --workers is given
+The four are interleaved (a a' b c a a' b c ...) --repeat times and the best of each is kept, so load on a
 shared machine hits them alike; all run under the allocator setting `brainlike extract` applies
 (`steady_heap`). Peak memory of `brainlike extract` is measured in a fresh process at two stimulus
 counts (--memory-images).
@@ -33,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.forward import interleaved  # noqa: E402
 from bench.ports import port_of  # noqa: E402
 from brainlike import create_model  # noqa: E402
-from brainlike.analysis.features import extract_features, steady_heap  # noqa: E402
+from brainlike.analysis.features import decode_workers, extract_features, steady_heap  # noqa: E402
 from brainlike.precision import autocast  # noqa: E402
 from brainlike.transforms import IMAGENET_MEAN, IMAGENET_STD, load_images  # noqa: E402
 
@@ -68,6 +71,10 @@ def pure_forward(model, x: torch.Tensor, batch_size: int, precision: str) -> Non
             model(x[lo:lo + batch_size])
 
 
+def channels_last(x: torch.Tensor) -> torch.Tensor:
+    return x.contiguous(memory_format=torch.channels_last)
+
+
 def original_model(name: str, model: torch.nn.Module) -> torch.nn.Module:
     """The original forward pass with the same weights: bench/ports.py's port where brainlike's differs."""
     try:
@@ -98,13 +105,13 @@ def original_way(model, paths: list[Path], device: str = "cpu") -> None:
             hook.remove()
 
 
-def end_to_end(model, folder: Path, batch_size: int, workers: int, precision: str) -> None:
+def end_to_end(model, folder: Path, batch_size: int, workers: int | None, precision: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         extract_features(model, folder, Path(tmp) / "f.h5", pool="avg", batch_size=batch_size, workers=workers,
                          precision=precision, progress=False)
 
 
-def peak_memory(name: str, folder: Path, batch_size: int, workers: int) -> dict:
+def peak_memory(name: str, folder: Path, batch_size: int, workers: int | None) -> dict:
     """Run `brainlike extract` in a fresh process; its peak RSS and its workers' peak, in MiB.
 
     The process's own peak is VmHWM (Linux), not getrusage's ru_maxrss: Linux carries ru_maxrss across
@@ -112,7 +119,7 @@ def peak_memory(name: str, folder: Path, batch_size: int, workers: int) -> dict:
     """
     with tempfile.TemporaryDirectory() as tmp:
         command = ["extract", name, str(folder), "-o", str(Path(tmp) / "f.h5"), "--pretrained", "false",
-                   "--batch-size", str(batch_size), "--workers", str(workers)]
+                   "--batch-size", str(batch_size)] + (["--workers", str(workers)] if workers is not None else [])
         code = (
             "import resource, sys, time, torch; from brainlike.cli import main;"
             f"torch.set_num_threads({torch.get_num_threads()}); t = time.perf_counter();"
@@ -132,7 +139,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["cornet_z", "cornet_s"])
     parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16"])
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, help="decode workers (default: extract's own choice)")
     parser.add_argument("--repeat", type=int, default=2, help="interleaved timed rounds after one warm-up")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--memory-images", type=int, nargs="*", default=[1000, 10000])
@@ -154,17 +161,22 @@ def main() -> None:
         torch.manual_seed(0)
         model = create_model(name).eval()
         x = load_images(paths)
+        x_fast = channels_last(x)
         port = original_model(name, model)
         for precision in args.precisions:
             best = interleaved({
                 "forward": lambda: pure_forward(model, x, args.batch_size, precision),
+                "fast": lambda: pure_forward(model, x_fast, args.batch_size, precision),
                 "original": lambda: original_way(port, paths),
                 "extract": lambda: end_to_end(model, folder, args.batch_size, args.workers, precision)},
                 args.repeat)
-            forward, original, extract = (len(paths) / best[k] for k in ("forward", "original", "extract"))
+            forward, fast, original, extract = (len(paths) / best[k]
+                                                for k in ("forward", "fast", "original", "extract"))
             rows.append({"model": name, "precision": precision, "forward_img_s": round(forward, 2),
+                         "fast_forward_img_s": round(fast, 2),
                          "original_img_s": round(original, 2), "extract_img_s": round(extract, 2),
                          "extract_vs_forward": round(extract / forward, 3),
+                         "extract_vs_fast_forward": round(extract / fast, 3),
                          "extract_vs_original": round(extract / original, 2)})
             print(rows[-1], flush=True)
 
@@ -174,12 +186,15 @@ def main() -> None:
                                   args.batch_size, args.workers))
         print(memory[-1], flush=True)
 
-    header = f"{'model':10} {'prec':5} {'(a) forward':>12} {'(b) original':>13} {'(c) extract':>12} {'c/a':>6} {'c/b':>6}"
-    print("\nimages/s, " + f"{args.images} JPEGs, batch {args.batch_size}, {args.workers} decode worker(s), "
-          f"{args.threads} threads\n" + header)
+    header = (f"{'model':10} {'prec':5} {'(a) forward':>12} {'(a_) fast':>10} {'(b) original':>13} {'(c) extract':>12} "
+              f"{'c/a':>6} {'c/a_':>6} {'c/b':>6}")
+    workers = decode_workers() if args.workers is None else args.workers
+    print("\nimages/s, " + f"{args.images} JPEGs, batch {args.batch_size}, {workers} decode worker(s), "
+          f"{args.threads} threads; a_ = forward on channels-last input, as record() runs it\n" + header)
     for r in rows:
-        print(f"{r['model']:10} {r['precision']:5} {r['forward_img_s']:12.2f} {r['original_img_s']:13.2f} "
-              f"{r['extract_img_s']:12.2f} {r['extract_vs_forward']:6.2f} {r['extract_vs_original']:6.2f}")
+        print(f"{r['model']:10} {r['precision']:5} {r['forward_img_s']:12.2f} {r['fast_forward_img_s']:10.2f} "
+              f"{r['original_img_s']:13.2f} {r['extract_img_s']:12.2f} {r['extract_vs_forward']:6.2f} "
+              f"{r['extract_vs_fast_forward']:6.2f} {r['extract_vs_original']:6.2f}")
     if memory:
         print(f"\npeak memory of extract ({args.memory_model}, avg pool)\n{'images':>8} {'seconds':>8} "
               f"{'main MiB':>9} {'worker MiB':>11}")
@@ -187,7 +202,8 @@ def main() -> None:
             print(f"{m['images']:8} {m['seconds']:8.1f} {m['peak_rss_mib']:9.1f} {m['peak_worker_rss_mib']:11.1f}")
 
     RESULTS.mkdir(exist_ok=True)
-    result = {"settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+    result = {"settings": {**{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+                           "decode_workers": workers},
               "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
                           "torch": torch.__version__, "load_average": os.getloadavg()},
               "throughput": rows, "memory": memory}

@@ -18,11 +18,34 @@ def test_cornet_s_call_counts(cornet_s):
 
 def test_recorded_activation_is_the_tap_output(cornet_s):
     x = torch.randn(2, 3, 64, 64)
+    fast = x.contiguous(memory_format=torch.channels_last)
     with torch.no_grad():
-        v1 = cornet_s.V1(x)
+        v1 = cornet_s.V1(fast)
         v2 = cornet_s.V2(v1)
+        v2_standard = cornet_s.V2(cornet_s.V1(x))
     recorded = record(cornet_s, x, areas=["V1", "V2"])
     assert torch.equal(recorded["V1"][0], v1) and torch.equal(recorded["V2"][-1], v2)
+    # the channels-last run differs from the standard layout by float rounding only
+    torch.testing.assert_close(recorded["V2"][-1], v2_standard, rtol=1e-5, atol=1e-5 * v2_standard.abs().max().item())
+
+
+def test_activations_come_back_in_the_standard_layout(cornet_s):
+    recorded = record(cornet_s, torch.randn(2, 3, 64, 64))
+    assert all(t.is_contiguous() for steps in recorded.values() for t in steps)
+    assert recorded["V4"][0].view(2, -1).shape[1] == recorded["V4"][0][0].numel()
+
+
+def test_pooled_recording_equals_pooling_the_maps(cornet_s):
+    x = torch.randn(2, 3, 64, 64)
+    maps = record(cornet_s, x, areas=["V2", "IT"])
+    for pool, reduce in (("avg", torch.mean), ("max", torch.amax)):
+        pooled = record(cornet_s, x, areas=["V2", "IT"], pool=pool)
+        for area in ("V2", "IT"):
+            assert [t.shape for t in pooled[area]] == [t.shape[:2] for t in maps[area]]
+            for got, full in zip(pooled[area], maps[area]):
+                torch.testing.assert_close(got, reduce(full, dim=(2, 3)), rtol=1e-5, atol=1e-6)
+    with pytest.raises(BrainlikeError, match="pool must be one of none, avg, max, not 'mean'"):
+        record(cornet_s, x, pool="mean")
 
 
 def test_step_selection_with_negative_indices(cornet_s):

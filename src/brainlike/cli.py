@@ -12,6 +12,7 @@ import sys
 
 from brainlike.errors import BrainlikeError
 from brainlike.precision import PRECISIONS
+from brainlike.recording import POOLS
 
 
 def _pretrained(value: str):
@@ -102,10 +103,11 @@ def _add_extract(sub) -> None:
     p.add_argument("-o", "--output", required=True, help="the HDF5 file; an interrupted one is resumed")
     p.add_argument("--areas", nargs="+", help="default: all areas")
     p.add_argument("--steps", nargs="+", default=["all"], help="'all' (default) or step numbers, -1 = last")
-    p.add_argument("--pool", choices=["none", "avg", "max"], default="avg",
+    p.add_argument("--pool", choices=POOLS, default="avg",
                    help="global pooling over space (default avg); none keeps (channel, y, x)")
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--workers", type=int, default=2, help="image decoding processes (default 2)")
+    p.add_argument("--workers", type=int,
+                   help="image decoding processes (default: the cores the model's threads leave free, at most 8)")
     p.add_argument("--pretrained", type=_pretrained, default=True,
                    help="true (default), false, a weight tag or a checkpoint path")
     p.add_argument("--precision", choices=PRECISIONS, default="fp32")

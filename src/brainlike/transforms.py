@@ -69,15 +69,16 @@ def _preprocess(resize: Callable[[Image.Image], torch.Tensor], name: str, image:
     return normalize(resize(image), name)
 
 
-def normalize(images: torch.Tensor, name: str) -> torch.Tensor:
+def normalize(images: torch.Tensor, name: str, *, out: torch.Tensor | None = None) -> torch.Tensor:
     """Apply a preset's mean/std to images at the right size ((N,) 3, H, W): uint8 pixels, or floats in
-    [0, 1]. One pass, x * (1 / (range * std)) - mean / std, so a batch costs what one float copy costs."""
+    [0, 1]. One pass, x * (1 / (range * std)) - mean / std, so a batch costs what one float copy costs;
+    `out` (same shape) saves allocating fresh pages for every batch of a long loop."""
     p = preset(name)
     dtype = images.dtype if images.is_floating_point() else torch.float32
     mean = torch.tensor(p.mean, dtype=torch.float64).view(3, 1, 1)
     std = torch.tensor(p.std, dtype=torch.float64).view(3, 1, 1)
     scale = 1 / (std * (255 if images.dtype == torch.uint8 else 1))
-    return torch.addcmul((-mean / std).to(images.device, dtype), images, scale.to(images.device, dtype))
+    return torch.addcmul((-mean / std).to(images.device, dtype), images, scale.to(images.device, dtype), out=out)
 
 
 def load_image(path: str | os.PathLike) -> Image.Image:

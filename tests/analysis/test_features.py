@@ -14,8 +14,9 @@ import torch
 from PIL import Image
 
 from brainlike import BrainlikeError, create_model, load_images, record
-from brainlike.analysis.features import (extract_features, feature_layers, load_features, load_layer, merge_features,
-                                         steady_heap, stimulus_ids)
+from brainlike.analysis import features
+from brainlike.analysis.features import (decode_workers, extract_features, feature_layers, load_features, load_layer,
+                                         merge_features, steady_heap, stimulus_ids)
 from brainlike.cli import main
 
 N_IMAGES = 10
@@ -68,8 +69,9 @@ def test_unpooled_extraction_equals_record(folder, model, tmp_path):
         np.testing.assert_allclose(layer.values, steps[0].numpy(), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("pool, workers", [("avg", 1), ("max", 0)])
-def test_pooled_extraction_equals_pooled_record(folder, model, tmp_path, pool, workers):
+@pytest.mark.parametrize("pool, workers, spare", [("avg", 1, 1), ("max", 0, 0)])
+def test_pooled_extraction_equals_pooled_record(folder, model, tmp_path, monkeypatch, pool, workers, spare):
+    monkeypatch.setattr(features, "spare_cores", lambda _device: spare)  # writer in the background or inline
     path = extract_features(model, folder, tmp_path / "f.h5", pool=pool, areas=["IT"], batch_size=4,
                             workers=workers, progress=False)
     it = record(model, load_images(paths_in_order(folder)), areas=["IT"])["IT"][0]
@@ -155,9 +157,9 @@ def test_killed_process_resumes_to_the_same_file(folder, model, full, tmp_path):
         def kill(_m, _i):
             calls.append(1)
             if len(calls) == 2:
-                # let the writer finish batch 1, so the kill lands mid-extraction, not before any row
-                writer = next(t for t in threading.enumerate() if t.name == "brainlike-feature-writer")
-                writer.jobs.join()
+                # let a background writer finish batch 1 (an inline one has), so the kill lands mid-extraction
+                for writer in (t for t in threading.enumerate() if t.name == "brainlike-feature-writer"):
+                    writer.jobs.join()
                 os.kill(os.getpid(), signal.SIGKILL)
         model.register_forward_pre_hook(kill)
         extract_features(model, {str(folder)!r}, {str(path)!r}, batch_size=4, progress=False)
@@ -272,3 +274,11 @@ def test_steady_heap_fixes_the_mmap_threshold_unless_the_environment_sets_it(mon
     code = "from brainlike.analysis.features import steady_heap; print(steady_heap())"
     applied = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert applied.stdout.strip() == str(platform.libc_ver()[0] == "glibc")
+
+
+@pytest.mark.parametrize("cores, threads, device, expected", [
+    (2, 2, "cpu", 0), (2, 1, "cpu", 1), (6, 2, "cpu", 4), (64, 8, "cpu", 8), (6, 6, "cuda", 5), (2, 2, "cuda:1", 1)])
+def test_default_decode_workers_use_the_cores_the_model_leaves_free(monkeypatch, cores, threads, device, expected):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cores)), raising=False)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
+    assert decode_workers(device) == expected
