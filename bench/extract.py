@@ -105,21 +105,22 @@ def original_way(model, paths: list[Path], device: str = "cpu") -> None:
             hook.remove()
 
 
-def end_to_end(model, folder: Path, batch_size: int, workers: int | None, precision: str) -> None:
+def end_to_end(model, folder: Path, batch_size: int, workers: int, precision: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         extract_features(model, folder, Path(tmp) / "f.h5", pool="avg", batch_size=batch_size, workers=workers,
                          precision=precision, progress=False)
 
 
-def peak_memory(name: str, folder: Path, batch_size: int, workers: int | None) -> dict:
-    """Run `brainlike extract` in a fresh process; its peak RSS and its workers' peak, in MiB.
+def peak_memory(name: str, folder: Path, batch_size: int, workers: int) -> dict:
+    """Run `brainlike extract` in a fresh process; its peak RSS and its decode workers' peak (None without
+    workers: getrusage would report a helper process forked from the large parent), in MiB.
 
     The process's own peak is VmHWM (Linux), not getrusage's ru_maxrss: Linux carries ru_maxrss across
     exec, so a process started by this (large) benchmark would report the benchmark's size.
     """
     with tempfile.TemporaryDirectory() as tmp:
         command = ["extract", name, str(folder), "-o", str(Path(tmp) / "f.h5"), "--pretrained", "false",
-                   "--batch-size", str(batch_size)] + (["--workers", str(workers)] if workers is not None else [])
+                   "--batch-size", str(batch_size), "--workers", str(workers)]
         code = (
             "import resource, sys, time, torch; from brainlike.cli import main;"
             f"torch.set_num_threads({torch.get_num_threads()}); t = time.perf_counter();"
@@ -130,7 +131,8 @@ def peak_memory(name: str, folder: Path, batch_size: int, workers: int | None) -
         done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     seconds, main_kib, child_kib = done.stderr.split()[-3:]
     return {"images": len(list(folder.glob("*.jpg"))), "seconds": round(float(seconds), 1),
-            "peak_rss_mib": round(int(main_kib) / 1024, 1), "peak_worker_rss_mib": round(int(child_kib) / 1024, 1)}
+            "peak_rss_mib": round(int(main_kib) / 1024, 1),
+            "peak_worker_rss_mib": round(int(child_kib) / 1024, 1) if workers else None}
 
 
 def main() -> None:
@@ -150,6 +152,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "brainlike-bench-jpegs")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    workers = decode_workers() if args.workers is None else args.workers
     if not args.default_heap:
         steady_heap()  # as `brainlike extract` does; (a), (b) and (c) all run under it
 
@@ -168,7 +171,7 @@ def main() -> None:
                 "forward": lambda: pure_forward(model, x, args.batch_size, precision),
                 "fast": lambda: pure_forward(model, x_fast, args.batch_size, precision),
                 "original": lambda: original_way(port, paths),
-                "extract": lambda: end_to_end(model, folder, args.batch_size, args.workers, precision)},
+                "extract": lambda: end_to_end(model, folder, args.batch_size, workers, precision)},
                 args.repeat)
             forward, fast, original, extract = (len(paths) / best[k]
                                                 for k in ("forward", "fast", "original", "extract"))
@@ -183,12 +186,11 @@ def main() -> None:
     memory = []
     for count in args.memory_images:
         memory.append(peak_memory(args.memory_model, make_jpegs(args.cache / str(count), count),
-                                  args.batch_size, args.workers))
+                                  args.batch_size, workers))
         print(memory[-1], flush=True)
 
     header = (f"{'model':10} {'prec':5} {'(a) forward':>12} {'(a_) fast':>10} {'(b) original':>13} {'(c) extract':>12} "
               f"{'c/a':>6} {'c/a_':>6} {'c/b':>6}")
-    workers = decode_workers() if args.workers is None else args.workers
     print("\nimages/s, " + f"{args.images} JPEGs, batch {args.batch_size}, {workers} decode worker(s), "
           f"{args.threads} threads; a_ = forward on channels-last input, as record() runs it\n" + header)
     for r in rows:
@@ -199,7 +201,8 @@ def main() -> None:
         print(f"\npeak memory of extract ({args.memory_model}, avg pool)\n{'images':>8} {'seconds':>8} "
               f"{'main MiB':>9} {'worker MiB':>11}")
         for m in memory:
-            print(f"{m['images']:8} {m['seconds']:8.1f} {m['peak_rss_mib']:9.1f} {m['peak_worker_rss_mib']:11.1f}")
+            worker = "-" if m["peak_worker_rss_mib"] is None else f"{m['peak_worker_rss_mib']:.1f}"
+            print(f"{m['images']:8} {m['seconds']:8.1f} {m['peak_rss_mib']:9.1f} {worker:>11}")
 
     RESULTS.mkdir(exist_ok=True)
     result = {"settings": {**{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},

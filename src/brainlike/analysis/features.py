@@ -307,7 +307,7 @@ def spare_cores(device: str = "cpu") -> int:
 def decode_workers(device: str = "cpu") -> int:
     """Decoding processes that can run beside the model: the spare cores, at most 8. With none to spare,
     decoding in the main process costs less than a worker competing with the compute threads
-    (CORnet-Z, 2 cores: 0.94 of the pure forward inline, 0.86 with one worker)."""
+    (CORnet-Z, 2 cores: 0.89-0.94 of the pure forward inline, 0.86-0.88 with one worker)."""
     return min(8, spare_cores(device))
 
 
