@@ -71,10 +71,6 @@ def pure_forward(model, x: torch.Tensor, batch_size: int, precision: str) -> Non
             model(x[lo:lo + batch_size])
 
 
-def channels_last(x: torch.Tensor) -> torch.Tensor:
-    return x.contiguous(memory_format=torch.channels_last)
-
-
 def original_model(name: str, model: torch.nn.Module) -> torch.nn.Module:
     """The original forward pass with the same weights: bench/ports.py's port where brainlike's differs."""
     try:
@@ -164,7 +160,7 @@ def main() -> None:
         torch.manual_seed(0)
         model = create_model(name).eval()
         x = load_images(paths)
-        x_fast = channels_last(x)
+        x_fast = x.contiguous(memory_format=torch.channels_last)
         port = original_model(name, model)
         for precision in args.precisions:
             best = interleaved({

@@ -81,11 +81,10 @@ def record(
     listed in the area's `silent_steps` do not depend on the image. precision: "fp32", or "bf16" to
     run under autocast (activations come back as float32 either way). pool: "avg" or "max" pools each
     (N, C, H, W) activation over space as it arrives (see `pool_activation`), so only (N, C) is kept.
-    On CPUs the model runs on channels-last input (see `_fast_layout`); activations come back contiguous
+    On CPUs the model runs on channels-last input (see `image_layout`); activations come back contiguous
     in the usual layout.
     """
-    if pool not in POOLS:
-        raise BrainlikeError(f"pool must be one of {', '.join(POOLS)}, not {pool!r}")
+    check_pool(pool)
     card = card_of(model)
     chosen = [card.area(a) for a in (areas if areas is not None else card.area_names)]
     if not chosen:
@@ -137,6 +136,11 @@ def record(
     return out
 
 
+def check_pool(pool: str) -> None:
+    if pool not in POOLS:
+        raise BrainlikeError(f"pool must be one of {', '.join(POOLS)}, not {pool!r}")
+
+
 def pool_activation(activation: torch.Tensor, pool: str) -> torch.Tensor:
     """Global average or max over space for (N, C, H, W) maps; other shapes pass through."""
     if pool == "none" or activation.ndim < 3:
@@ -145,11 +149,16 @@ def pool_activation(activation: torch.Tensor, pool: str) -> torch.Tensor:
     return activation.mean(dim=dims) if pool == "avg" else activation.amax(dim=dims)
 
 
+def image_layout(device: str | torch.device) -> torch.memory_format:
+    """The memory format record() runs images in on `device`: channels-last on CPUs, where oneDNN's
+    convolutions and PyTorch's pooling run natively in it (CORnet-Z 1.36x, the BLT family 1.3x, CORnet-R/S
+    and ResNets 1.0-1.05x faster; batch 8, 2 threads; same values to float rounding). On GPUs, where it
+    was not measured, images keep the layout they come in."""
+    return torch.channels_last if torch.device(device).type == "cpu" else torch.contiguous_format
+
+
 def _fast_layout(x: torch.Tensor) -> torch.Tensor:
-    """Images in channels-last memory on CPUs, where oneDNN's convolutions and PyTorch's pooling run
-    natively in that layout: CORnet-Z 1.36x, the BLT family 1.3x, CORnet-R/S and ResNets 1.0-1.05x faster
-    (batch 8, 2 threads), same values to float rounding. Not on GPUs, where it was not measured."""
-    if x.device.type == "cpu" and x.ndim == 4:
+    if x.ndim == 4 and image_layout(x.device) == torch.channels_last:
         return x.contiguous(memory_format=torch.channels_last)
     return x
 

@@ -32,7 +32,7 @@ import torch.nn as nn
 from torch.utils.data import DataLoader, Dataset, get_worker_info
 
 from brainlike.errors import BrainlikeError
-from brainlike.recording import POOLS, card_of, chosen_steps, layer_name, record
+from brainlike.recording import card_of, check_pool, chosen_steps, image_layout, layer_name, record
 from brainlike.registry import Area, ModelCard, create_model
 from brainlike.report import to_jsonable
 from brainlike.transforms import geometry, load_image, normalize
@@ -341,8 +341,7 @@ def extract_features(
     Memory does not grow with the number of stimuli; for very long runs under glibc call `steady_heap()`
     first, as `brainlike extract` does, so that allocator fragmentation does not creep either.
     """
-    if pool not in POOLS:
-        raise BrainlikeError(f"pool must be one of {', '.join(POOLS)}, not {pool!r}")
+    check_pool(pool)
     if precision not in PRECISIONS:
         raise BrainlikeError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     if batch_size < 1 or (workers is not None and workers < 0):
@@ -412,8 +411,7 @@ def _extract(model, card, layers, ids, paths, output, *, requested_steps, pool, 
         return
     with handle:
         start = int(handle.attrs["rows_done"])
-        on_cpu = torch.device(device).type == "cpu"  # where record() runs channels-last: decode straight into it
-        memory_format = torch.channels_last if on_cpu else torch.contiguous_format
+        memory_format = image_layout(device)  # decode straight into the layout record() runs in
         collate = partial(collate_images, memory_format=memory_format)
         loader = DataLoader(ImageFiles(paths, card.preprocessing, card.input_size, start), batch_size=batch_size,
                             num_workers=workers, collate_fn=collate, pin_memory=torch.device(device).type == "cuda",
