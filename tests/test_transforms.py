@@ -4,9 +4,12 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from torchvision.transforms import v2
 
 from brainlike import BrainlikeError, load_images
-from brainlike.transforms import IMAGENET_MEAN, IMAGENET_STD, degrees_to_pixels, pixels_to_degrees, preprocess
+
+from brainlike.transforms import (IMAGENET_MEAN, IMAGENET_STD, degrees_to_pixels, geometry, pixels_to_degrees,
+                                  preprocess)
 
 
 @pytest.fixture
@@ -47,11 +50,28 @@ def test_center_crop_keeps_aspect_ratio_and_squash_does_not():
     assert squashed[0, 50, 10] > 1 and cropped[0, 50, 10] < 0  # the crop cuts the band away
 
 
+@pytest.mark.parametrize("preset", ["imagenet", "imagenet_crop", "minus_one_one"])
+def test_geometry_is_torchvisions_resize_and_crop(preset):
+    """The preset's geometry gives what torchvision's v2 transforms give on the image as a tensor."""
+    image = Image.fromarray(np.random.default_rng(2).integers(0, 256, (90, 150, 3), dtype=np.uint8))
+    steps = {"imagenet": [v2.Resize((64, 64), antialias=True)],
+             "imagenet_crop": [v2.Resize(73, antialias=True), v2.CenterCrop(64)],
+             "minus_one_one": [v2.Resize(64, antialias=True), v2.CenterCrop(64)]}[preset]
+    expected = v2.Compose([v2.ToImage(), *steps])(image)
+    assert torch.equal(geometry(preset, 64)(image), expected)
+    assert torch.equal(geometry(preset, 64)(v2.functional.pil_to_tensor(image)), expected)
+
+
 def test_corrupt_image_is_named(tmp_path, image_files):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff garbage")
     with pytest.raises(BrainlikeError, match="cannot read image .*broken.jpg"):
         load_images([image_files["RGB"], broken])
+    truncated = tmp_path / "truncated.jpg"
+    Image.open(image_files["RGB"]).save(truncated, quality=90)
+    truncated.write_bytes(truncated.read_bytes()[:400])
+    with pytest.raises(BrainlikeError, match="cannot read image .*truncated.jpg"):
+        load_images([truncated])
     with pytest.raises(BrainlikeError, match="no image at .*missing.png"):
         load_images([tmp_path / "missing.png"])
 

@@ -8,6 +8,10 @@ image to a normalised (3, size, size) tensor. The presets follow the originals:
   (CORnet validation: 256 -> 224).
 - "minus_one_one": resize the short side to size, centre-crop, scale to [-1, 1] (BLT-VS).
 - "half": squash to size x size, mean 0.5 / std 0.5 per channel (VOneNets).
+
+Resizing runs on uint8 tensors (torchvision's antialiased bilinear kernel), the same pixels torchvision's
+Resize gives on a tensor and faster than through PIL. The original repositories resized PIL images; the
+two differ by one grey level in 0.05-0.4 % of the pixels (five scikit-image photos, both presets).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Callable, Iterable
 
 import torch
 from PIL import Image, UnidentifiedImageError
-from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as TF
 
 from brainlike.errors import BrainlikeError
 
@@ -50,14 +54,18 @@ def preset(name: str) -> Preset:
     return PRESETS[name]
 
 
-def geometry(name: str, size: int) -> Callable[[Image.Image], torch.Tensor]:
-    """PIL image -> uint8 tensor (3, size, size): the preset's resize and crop, without normalising."""
-    p = preset(name)
+def geometry(name: str, size: int) -> Callable[[Image.Image | torch.Tensor], torch.Tensor]:
+    """PIL image or uint8 (3, H, W) pixels -> uint8 tensor (3, size, size): the preset's resize (bilinear,
+    antialiased, on the tensor) and crop, without normalising."""
+    return partial(_geometry, preset(name), size)
+
+
+def _geometry(p: Preset, size: int, image: Image.Image | torch.Tensor) -> torch.Tensor:
+    pixels = image if isinstance(image, torch.Tensor) else TF.pil_to_tensor(image)
     if p.resize == "squash":
-        steps = [v2.Resize((size, size), antialias=True)]
-    else:
-        steps = [v2.Resize(round(size / p.crop_fraction), antialias=True), v2.CenterCrop(size)]
-    return v2.Compose([v2.ToImage(), *steps])
+        return TF.resize_image(pixels, [size, size], antialias=True)
+    pixels = TF.resize_image(pixels, [round(size / p.crop_fraction)], antialias=True)
+    return TF.center_crop_image(pixels, [size, size])
 
 
 def preprocess(name: str, size: int) -> Callable[[Image.Image], torch.Tensor]:
