@@ -6,12 +6,12 @@ For each model and precision, on the same JPEG files:
                 extraction)
   (b) original  one image at a time: decode, resize, batch-1 forward of the original code (bench/ports.py),
                 hooks copy each area to numpy
-  (c) extract   extract_features(): DataLoader decoding + record() + avg-pool + background HDF5 writer,
-                with the default number of decode workers (`decode_workers`) unless --workers is given
+  (c) extract   extract_features(): DataLoader decoding + record() + avg-pool + HDF5 writer (in a background
+                thread where a core is free), with the default number of decode workers (`decode_workers`)
+                unless --workers is given
 The four are interleaved (a a' b c a a' b c ...) --repeat times and the best of each is kept, so load on a
-shared machine hits them alike; all run under the allocator setting `brainlike extract` applies
-(`steady_heap`). Peak memory of `brainlike extract` is measured in a fresh process at two stimulus
-counts (--memory-images).
+shared machine hits them alike. Peak memory of `brainlike extract` is measured in a fresh process at two
+stimulus counts (--memory-images).
 
     .venv/bin/python bench/extract.py --images 64 --models cornet_z cornet_s --precisions fp32 bf16
 """
@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.forward import interleaved  # noqa: E402
 from bench.ports import port_of  # noqa: E402
 from brainlike import create_model  # noqa: E402
-from brainlike.analysis.features import decode_workers, extract_features, steady_heap  # noqa: E402
+from brainlike.analysis.features import decode_workers, extract_features  # noqa: E402
 from brainlike.precision import autocast  # noqa: E402
 from brainlike.transforms import IMAGENET_MEAN, IMAGENET_STD, load_images  # noqa: E402
 
@@ -143,14 +143,10 @@ def main() -> None:
     parser.add_argument("--memory-images", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--memory-model", default="cornet_z")
     parser.add_argument("--tag", default="", help="results go to bench/results/extract[-TAG].json")
-    parser.add_argument("--default-heap", action="store_true",
-                        help="time without the allocator setting `brainlike extract` applies (steady_heap)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "brainlike-bench-jpegs")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     workers = decode_workers() if args.workers is None else args.workers
-    if not args.default_heap:
-        steady_heap()  # as `brainlike extract` does; (a), (b) and (c) all run under it
 
     folder = make_jpegs(args.cache / str(args.images), args.images)
     paths = sorted(folder.glob("*.jpg"))

@@ -117,9 +117,8 @@ def _add_extract(sub) -> None:
 
 
 def _extract(args) -> None:
-    from brainlike.analysis.features import distributed_rank, extract_features, steady_heap
+    from brainlike.analysis.features import distributed_rank, extract_features
 
-    steady_heap()
     path = extract_features(args.name, args.stimuli, args.output, areas=args.areas, steps=_steps(args.steps), pool=args.pool,
                             batch_size=args.batch_size, workers=args.workers, pretrained=args.pretrained,
                             precision=args.precision, device=args.device, overwrite=args.overwrite)

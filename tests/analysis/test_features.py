@@ -5,7 +5,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -16,7 +15,7 @@ from PIL import Image
 from brainlike import BrainlikeError, create_model, load_images, record
 from brainlike.analysis import features
 from brainlike.analysis.features import (decode_workers, extract_features, feature_layers, load_features, load_layer,
-                                         merge_features, steady_heap, stimulus_ids)
+                                         merge_features, stimulus_ids)
 from brainlike.cli import main
 
 N_IMAGES = 10
@@ -263,17 +262,6 @@ def test_torchrun_ranks_extract_shards_of_one_network(tmp_path):
         values = load_layer(out, area, step).values
         np.testing.assert_allclose(values[2], values[0], rtol=1e-6, atol=1e-7)
         assert not np.allclose(values[1], values[0])
-
-
-def test_steady_heap_fixes_the_mmap_threshold_unless_the_environment_sets_it(monkeypatch):
-    import platform
-
-    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "1048576")
-    assert steady_heap() is False  # the user's setting wins
-    env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
-    code = "from brainlike.analysis.features import steady_heap; print(steady_heap())"
-    applied = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert applied.stdout.strip() == str(platform.libc_ver()[0] == "glibc")
 
 
 @pytest.mark.parametrize("cores, threads, device, expected", [
