@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from brainlike import BrainlikeError, create_model, record
+from brainlike import BrainlikeError, create_model, precision, record
 from brainlike.precision import autocast, autocast_dtype
 
 
@@ -16,6 +16,17 @@ def test_precision_names_map_to_autocast_dtypes():
     with pytest.raises(BrainlikeError, match="unknown precision 'half'"):
         with autocast("half"):
             pass
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_bf16_on_a_cpu_without_bf16_kernels_warns_that_it_is_slow(monkeypatch, recwarn, fast):
+    monkeypatch.setattr(precision, "cpu_runs_bf16_fast", lambda: fast)
+    with autocast("bf16"):
+        assert torch.get_autocast_dtype("cpu") is torch.bfloat16
+    with autocast("fp32"):
+        pass
+    slow = [w for w in recwarn if "no bf16 kernels for this CPU" in str(w.message)]
+    assert len(slow) == (0 if fast else 1) and all(w.category is RuntimeWarning for w in slow)
 
 
 def test_bf16_recording_is_close_to_fp32_and_comes_back_as_float32():
