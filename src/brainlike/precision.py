@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from contextlib import contextmanager
+from functools import cache
 
 import torch
 
@@ -30,6 +31,7 @@ def autocast_dtype(precision: str, device_type: str = "cpu") -> torch.dtype | No
     return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
 
 
+@cache
 def cpu_runs_bf16_fast() -> bool:
     """Whether oneDNN has bf16 kernels for this CPU (AVX-512 or newer); on AVX2 it has none."""
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())

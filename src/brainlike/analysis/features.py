@@ -87,16 +87,13 @@ class ImageFiles(Dataset):
     back as an error message."""
 
     def __init__(self, paths: Sequence[Path], preset: str, size: int, start: int = 0):
-        self.paths, self.start = list(paths), start
-        self.preset, self.size = preset, size
-        self.transform = None
+        self.paths, self.start, self.size = list(paths), start, size
+        self.transform = geometry(preset, size)  # a partial of a module function: pickles to workers
 
     def __len__(self) -> int:
         return len(self.paths) - self.start
 
     def __getitem__(self, index: int):
-        if self.transform is None:  # built lazily so worker processes build their own
-            self.transform = geometry(self.preset, self.size)
         try:
             return self.transform(load_image(self.paths[self.start + index])), ""
         except BrainlikeError as error:
