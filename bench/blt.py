@@ -48,9 +48,14 @@ def bench_blt_vs(name: str, batch: int, repeat: int, bf16: bool) -> dict:
         ref, ours = port.readouts(x), fast.readouts(x)
         best = interleaved({"port": lambda: port(x), "fast": lambda: fast(x)}, repeat)
     row = {
-        "model": name, "batch": batch, "gflops_original": flops_port / 1e9, "gflops_executed": flops_fast / 1e9,
-        "flop_ratio": flops_port / flops_fast, "port_images_per_s": batch / best["port"],
-        "fp32_images_per_s": batch / best["fast"], "speedup": best["port"] / best["fast"],
+        "model": name,
+        "batch": batch,
+        "gflops_original": flops_port / 1e9,
+        "gflops_executed": flops_fast / 1e9,
+        "flop_ratio": flops_port / flops_fast,
+        "port_images_per_s": batch / best["port"],
+        "fp32_images_per_s": batch / best["fast"],
+        "speedup": best["port"] / best["fast"],
         "max_rel_error_vs_port": worst_error(ours, ref),
     }
     row["share_of_flop_ratio"] = row["speedup"] / row["flop_ratio"]
@@ -61,8 +66,11 @@ def bench_blt_vs(name: str, batch: int, repeat: int, bf16: bool) -> dict:
             start = time.perf_counter()
             low = half.readouts(x)
             seconds = time.perf_counter() - start
-        row |= {"bf16_images_per_s": batch / seconds, "bf16_speedup": best["fast"] / seconds,
-                "bf16_max_rel_error": worst_error(low, ours)}
+        row |= {
+            "bf16_images_per_s": batch / seconds,
+            "bf16_speedup": best["fast"] / seconds,
+            "bf16_max_rel_error": worst_error(low, ours),
+        }
     return row
 
 
@@ -81,8 +89,11 @@ def bench_family(name: str, batch: int, repeat: int, bf16: bool) -> dict:
                 start = time.perf_counter()
                 low = model(x)
                 seconds = time.perf_counter() - start
-        row |= {"bf16_images_per_s": batch / seconds, "bf16_speedup": best / seconds,
-                "bf16_max_rel_error": relative_error(low.float(), reference)}
+        row |= {
+            "bf16_images_per_s": batch / seconds,
+            "bf16_speedup": best / seconds,
+            "bf16_max_rel_error": relative_error(low.float(), reference),
+        }
     return row
 
 
@@ -120,8 +131,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", nargs="+", default=BLT_VS)
     parser.add_argument("--family", nargs="*", default=None, help="BLT-family models (default: all)")
-    parser.add_argument("--bf16-models", nargs="*",
-                        default=["blt_vs_imagenet_128", "b_net_32", "bl_net_32", "bt_net_32", "blt_net_32"])
+    parser.add_argument(
+        "--bf16-models", nargs="*", default=["blt_vs_imagenet_128", "b_net_32", "bl_net_32", "bt_net_32", "blt_net_32"]
+    )
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--family-batch", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=2)
@@ -136,18 +148,37 @@ def main() -> None:
     for name in args.models:
         rows.append(bench_blt_vs(name, args.batch, args.repeat, name in args.bf16_models))
         print(table(rows[-1:], list(rows[-1])), flush=True)
-    family_rows = [bench_family(n, args.family_batch, args.repeat, n in args.bf16_models)
-                   for n in family]
+    family_rows = [bench_family(n, args.family_batch, args.repeat, n in args.bf16_models) for n in family]
     result = {
-        "torch": torch.__version__, "threads": torch.get_num_threads(), "machine": platform.processor(),
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(), "blt_vs": rows, "family": family_rows,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "machine": platform.processor(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "blt_vs": rows,
+        "family": family_rows,
     }
     if args.probe:
         result["conv_probe"] = conv_probe(args.repeat)
     print("\nBLT-VS (batch %d, %d threads; port = the original's schedule)" % (args.batch, args.threads))
-    print(table(rows, ["model", "gflops_original", "gflops_executed", "flop_ratio", "port_images_per_s",
-                       "fp32_images_per_s", "speedup", "share_of_flop_ratio", "max_rel_error_vs_port",
-                       "bf16_images_per_s", "bf16_speedup", "bf16_max_rel_error"]))
+    print(
+        table(
+            rows,
+            [
+                "model",
+                "gflops_original",
+                "gflops_executed",
+                "flop_ratio",
+                "port_images_per_s",
+                "fp32_images_per_s",
+                "speedup",
+                "share_of_flop_ratio",
+                "max_rel_error_vs_port",
+                "bf16_images_per_s",
+                "bf16_speedup",
+                "bf16_max_rel_error",
+            ],
+        )
+    )
     print("\nBLT family (batch %d)" % args.family_batch)
     print(table(family_rows, ["model", "gflops_executed", "fp32_images_per_s", "bf16_images_per_s", "bf16_speedup"]))
     if args.probe:

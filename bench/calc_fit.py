@@ -61,15 +61,28 @@ def main() -> None:
     for name, system in systems(args.only).items():
         start = time.perf_counter()
         result = fit_system(system)
-        rows.append({"system": name, "populations": len(system.populations), "projections": len(system.projections),
-                     "cost": result.total, "fit_seconds": result.seconds,
-                     "total_seconds": time.perf_counter() - start, "evaluations": result.iterations})
-        print(f"{name:45s} {rows[-1]['populations']:4d} {rows[-1]['projections']:5d} "
-              f"{result.total:12.8f} {result.seconds:8.2f} s", flush=True)
+        rows.append(
+            {
+                "system": name,
+                "populations": len(system.populations),
+                "projections": len(system.projections),
+                "cost": result.total,
+                "fit_seconds": result.seconds,
+                "total_seconds": time.perf_counter() - start,
+                "evaluations": result.iterations,
+            }
+        )
+        print(
+            f"{name:45s} {rows[-1]['populations']:4d} {rows[-1]['projections']:5d} "
+            f"{result.total:12.8f} {result.seconds:8.2f} s",
+            flush=True,
+        )
     integration = next((r for r in rows if r["system"] == "integration"), None)
     if integration:
-        print(f"integration: {integration['cost'] - ORIGINAL_MINIMUM:+.2e} from the original's 0.2599586 "
-              f"(870.8 s, 200,100 Adam steps)")
+        print(
+            f"integration: {integration['cost'] - ORIGINAL_MINIMUM:+.2e} from the original's 0.2599586 "
+            f"(870.8 s, 200,100 Adam steps)"
+        )
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
     (ROOT / "bench" / "results" / "calc_fit.json").write_text(json.dumps(rows, indent=1))
 

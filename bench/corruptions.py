@@ -52,12 +52,25 @@ def main() -> None:
             row["batched_img_s"] = args.images / (time.perf_counter() - start)
             row["speedup"] = row["batched_img_s"] / reference
         rows.append(row)
-        batched = f"{row['batched_img_s']:14.1f} {row['speedup']:8.1f}x" if "speedup" in row else f"{'—':>14s} {'—':>9s}"
+        batched = (
+            f"{row['batched_img_s']:14.1f} {row['speedup']:8.1f}x" if "speedup" in row else f"{'—':>14s} {'—':>9s}"
+        )
         print(f"{name:18s} {reference:16.1f} {batched}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"size": args.size, "images": args.images, "severity": args.severity,
-                               "torch": torch.__version__, "threads": torch.get_num_threads(), "results": rows}, indent=1))
+    out.write_text(
+        json.dumps(
+            {
+                "size": args.size,
+                "images": args.images,
+                "severity": args.severity,
+                "torch": torch.__version__,
+                "threads": torch.get_num_threads(),
+                "results": rows,
+            },
+            indent=1,
+        )
+    )
     print(f"written to {out}")
 
 

@@ -68,7 +68,7 @@ def make_jpegs(folder: Path, count: int, size: int = 256) -> Path:
 def pure_forward(model, x: torch.Tensor, batch_size: int, precision: str) -> None:
     with torch.no_grad(), autocast(precision):
         for lo in range(0, len(x), batch_size):
-            model(x[lo:lo + batch_size])
+            model(x[lo : lo + batch_size])
 
 
 def original_model(name: str, model: torch.nn.Module) -> torch.nn.Module:
@@ -84,9 +84,12 @@ def original_model(name: str, model: torch.nn.Module) -> torch.nn.Module:
 def original_way(model, paths: list[Path], device: str = "cpu") -> None:
     """The CORnet repository's extraction loop: one image, hooks on each area, numpy copies."""
     captured = {}
-    hooks = [getattr(model, area).register_forward_hook(
-        lambda _m, _i, out, area=area: captured.__setitem__(area, out.cpu().numpy().mean(axis=(2, 3))))
-        for area in ("V1", "V2", "V4", "IT")]
+    hooks = [
+        getattr(model, area).register_forward_hook(
+            lambda _m, _i, out, area=area: captured.__setitem__(area, out.cpu().numpy().mean(axis=(2, 3)))
+        )
+        for area in ("V1", "V2", "V4", "IT")
+    ]
     mean, std = np.array(IMAGENET_MEAN), np.array(IMAGENET_STD)
     rows = []
     try:
@@ -103,8 +106,16 @@ def original_way(model, paths: list[Path], device: str = "cpu") -> None:
 
 def end_to_end(model, folder: Path, batch_size: int, workers: int, precision: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        extract_features(model, folder, Path(tmp) / "f.h5", pool="avg", batch_size=batch_size, workers=workers,
-                         precision=precision, progress=False)
+        extract_features(
+            model,
+            folder,
+            Path(tmp) / "f.h5",
+            pool="avg",
+            batch_size=batch_size,
+            workers=workers,
+            precision=precision,
+            progress=False,
+        )
 
 
 def peak_memory(name: str, folder: Path, batch_size: int, workers: int) -> dict:
@@ -115,8 +126,19 @@ def peak_memory(name: str, folder: Path, batch_size: int, workers: int) -> dict:
     exec, so a process started by this (large) benchmark would report the benchmark's size.
     """
     with tempfile.TemporaryDirectory() as tmp:
-        command = ["extract", name, str(folder), "-o", str(Path(tmp) / "f.h5"), "--pretrained", "false",
-                   "--batch-size", str(batch_size), "--workers", str(workers)]
+        command = [
+            "extract",
+            name,
+            str(folder),
+            "-o",
+            str(Path(tmp) / "f.h5"),
+            "--pretrained",
+            "false",
+            "--batch-size",
+            str(batch_size),
+            "--workers",
+            str(workers),
+        ]
         code = (
             "import resource, sys, time, torch; from brainlike.cli import main;"
             f"torch.set_num_threads({torch.get_num_threads()}); t = time.perf_counter();"
@@ -126,9 +148,12 @@ def peak_memory(name: str, folder: Path, batch_size: int, workers: int) -> dict:
         )
         done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     seconds, main_kib, child_kib = done.stderr.split()[-3:]
-    return {"images": len(list(folder.glob("*.jpg"))), "seconds": round(float(seconds), 1),
-            "peak_rss_mib": round(int(main_kib) / 1024, 1),
-            "peak_worker_rss_mib": round(int(child_kib) / 1024, 1) if workers else None}
+    return {
+        "images": len(list(folder.glob("*.jpg"))),
+        "seconds": round(float(seconds), 1),
+        "peak_rss_mib": round(int(main_kib) / 1024, 1),
+        "peak_worker_rss_mib": round(int(child_kib) / 1024, 1) if workers else None,
+    }
 
 
 def main() -> None:
@@ -159,49 +184,78 @@ def main() -> None:
         x_fast = x.contiguous(memory_format=torch.channels_last)
         port = original_model(name, model)
         for precision in args.precisions:
-            best = interleaved({
-                "forward": lambda: pure_forward(model, x, args.batch_size, precision),
-                "fast": lambda: pure_forward(model, x_fast, args.batch_size, precision),
-                "original": lambda: original_way(port, paths),
-                "extract": lambda: end_to_end(model, folder, args.batch_size, workers, precision)},
-                args.repeat)
-            forward, fast, original, extract = (len(paths) / best[k]
-                                                for k in ("forward", "fast", "original", "extract"))
-            rows.append({"model": name, "precision": precision, "forward_img_s": round(forward, 2),
-                         "fast_forward_img_s": round(fast, 2),
-                         "original_img_s": round(original, 2), "extract_img_s": round(extract, 2),
-                         "extract_vs_forward": round(extract / forward, 3),
-                         "extract_vs_fast_forward": round(extract / fast, 3),
-                         "extract_vs_original": round(extract / original, 2)})
+            best = interleaved(
+                {
+                    "forward": lambda: pure_forward(model, x, args.batch_size, precision),
+                    "fast": lambda: pure_forward(model, x_fast, args.batch_size, precision),
+                    "original": lambda: original_way(port, paths),
+                    "extract": lambda: end_to_end(model, folder, args.batch_size, workers, precision),
+                },
+                args.repeat,
+            )
+            forward, fast, original, extract = (
+                len(paths) / best[k] for k in ("forward", "fast", "original", "extract")
+            )
+            rows.append(
+                {
+                    "model": name,
+                    "precision": precision,
+                    "forward_img_s": round(forward, 2),
+                    "fast_forward_img_s": round(fast, 2),
+                    "original_img_s": round(original, 2),
+                    "extract_img_s": round(extract, 2),
+                    "extract_vs_forward": round(extract / forward, 3),
+                    "extract_vs_fast_forward": round(extract / fast, 3),
+                    "extract_vs_original": round(extract / original, 2),
+                }
+            )
             print(rows[-1], flush=True)
 
     memory = []
     for count in args.memory_images:
-        memory.append(peak_memory(args.memory_model, make_jpegs(args.cache / str(count), count),
-                                  args.batch_size, workers))
+        memory.append(
+            peak_memory(args.memory_model, make_jpegs(args.cache / str(count), count), args.batch_size, workers)
+        )
         print(memory[-1], flush=True)
 
-    header = (f"{'model':10} {'prec':5} {'(a) forward':>12} {'(a_) fast':>10} {'(b) original':>13} {'(c) extract':>12} "
-              f"{'c/a':>6} {'c/a_':>6} {'c/b':>6}")
-    print("\nimages/s, " + f"{args.images} JPEGs, batch {args.batch_size}, {workers} decode worker(s), "
-          f"{args.threads} threads; a_ = forward on channels-last input, as record() runs it\n" + header)
+    header = (
+        f"{'model':10} {'prec':5} {'(a) forward':>12} {'(a_) fast':>10} {'(b) original':>13} {'(c) extract':>12} "
+        f"{'c/a':>6} {'c/a_':>6} {'c/b':>6}"
+    )
+    print(
+        "\nimages/s, " + f"{args.images} JPEGs, batch {args.batch_size}, {workers} decode worker(s), "
+        f"{args.threads} threads; a_ = forward on channels-last input, as record() runs it\n" + header
+    )
     for r in rows:
-        print(f"{r['model']:10} {r['precision']:5} {r['forward_img_s']:12.2f} {r['fast_forward_img_s']:10.2f} "
-              f"{r['original_img_s']:13.2f} {r['extract_img_s']:12.2f} {r['extract_vs_forward']:6.2f} "
-              f"{r['extract_vs_fast_forward']:6.2f} {r['extract_vs_original']:6.2f}")
+        print(
+            f"{r['model']:10} {r['precision']:5} {r['forward_img_s']:12.2f} {r['fast_forward_img_s']:10.2f} "
+            f"{r['original_img_s']:13.2f} {r['extract_img_s']:12.2f} {r['extract_vs_forward']:6.2f} "
+            f"{r['extract_vs_fast_forward']:6.2f} {r['extract_vs_original']:6.2f}"
+        )
     if memory:
-        print(f"\npeak memory of extract ({args.memory_model}, avg pool)\n{'images':>8} {'seconds':>8} "
-              f"{'main MiB':>9} {'worker MiB':>11}")
+        print(
+            f"\npeak memory of extract ({args.memory_model}, avg pool)\n{'images':>8} {'seconds':>8} "
+            f"{'main MiB':>9} {'worker MiB':>11}"
+        )
         for m in memory:
             worker = "-" if m["peak_worker_rss_mib"] is None else f"{m['peak_worker_rss_mib']:.1f}"
             print(f"{m['images']:8} {m['seconds']:8.1f} {m['peak_rss_mib']:9.1f} {worker:>11}")
 
     RESULTS.mkdir(exist_ok=True)
-    result = {"settings": {**{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-                           "decode_workers": workers},
-              "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                          "torch": torch.__version__, "load_average": os.getloadavg()},
-              "throughput": rows, "memory": memory}
+    result = {
+        "settings": {
+            **{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            "decode_workers": workers,
+        },
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "torch": torch.__version__,
+            "load_average": os.getloadavg(),
+        },
+        "throughput": rows,
+        "memory": memory,
+    }
     (RESULTS / f"extract{'-' + args.tag if args.tag else ''}.json").write_text(json.dumps(result, indent=1))
 
 

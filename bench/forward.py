@@ -113,19 +113,44 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["cornet_z", "cornet_r", "cornet_rt", "cornet_s"])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-train", action="store_true", help="skip the (slow) train-step measurement")
-    parser.add_argument("--bf16", nargs="*", default=["cornet_z", "cornet_s"], metavar="MODEL",
-                        help="models to time under bf16 autocast (slow where the CPU lacks bf16 arithmetic)")
+    parser.add_argument(
+        "--bf16",
+        nargs="*",
+        default=["cornet_z", "cornet_s"],
+        metavar="MODEL",
+        help="models to time under bf16 autocast (slow where the CPU lacks bf16 arithmetic)",
+    )
     parser.add_argument("--out", default="bench/results/forward.json")
     args = parser.parse_args()
 
-    env = {"torch": torch.__version__, "threads": torch.get_num_threads(), "machine": platform.processor() or platform.machine(),
-           "matmul_fp32_gflop_s": matmul_ceiling(), "matmul_bf16_gflop_s": matmul_ceiling(torch.bfloat16, n=1024, repeat=2)}
-    print(f"torch {env['torch']}, {env['threads']} threads; matmul ceiling fp32 {env['matmul_fp32_gflop_s']:.0f} "
-          f"GFLOP/s, bf16 {env['matmul_bf16_gflop_s']:.0f} GFLOP/s")
+    env = {
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "machine": platform.processor() or platform.machine(),
+        "matmul_fp32_gflop_s": matmul_ceiling(),
+        "matmul_bf16_gflop_s": matmul_ceiling(torch.bfloat16, n=1024, repeat=2),
+    }
+    print(
+        f"torch {env['torch']}, {env['threads']} threads; matmul ceiling fp32 {env['matmul_fp32_gflop_s']:.0f} "
+        f"GFLOP/s, bf16 {env['matmul_bf16_gflop_s']:.0f} GFLOP/s"
+    )
     rows = [bench_model(name, args.repeat, not args.no_train, name in args.bf16) for name in args.models]
-    columns = ["model", "gflop_per_image", "fp32_b1_img_s", "fp32_b8_img_s", "fp32_b32_img_s", "fp32_b8_gflop_s",
-               "port_b8_img_s", "ours_vs_port", "port_logit_rel_err", "bf16_b8_img_s", "bf16_speedup",
-               "bf16_logit_rel_err", "bf16_top1_agreement", "train_fp32_b32_img_s"]
+    columns = [
+        "model",
+        "gflop_per_image",
+        "fp32_b1_img_s",
+        "fp32_b8_img_s",
+        "fp32_b32_img_s",
+        "fp32_b8_gflop_s",
+        "port_b8_img_s",
+        "ours_vs_port",
+        "port_logit_rel_err",
+        "bf16_b8_img_s",
+        "bf16_speedup",
+        "bf16_logit_rel_err",
+        "bf16_top1_agreement",
+        "train_fp32_b32_img_s",
+    ]
     print(" | ".join(columns))
     for row in rows:
         print(" | ".join(f"{row[c]:.4g}" if isinstance(row.get(c), float) else str(row.get(c, "—")) for c in columns))

@@ -63,10 +63,17 @@ def timed(fn) -> float:
 
 def ceilings(repeat: int) -> dict:
     n = 8192
-    out = {"device_name": torch.cuda.get_device_name(), "torch": torch.__version__,
-           "cudnn": torch.backends.cudnn.version()}
-    for label, dtype, tf32 in (("fp32", torch.float32, False), ("tf32", torch.float32, True),
-                               ("bf16", torch.bfloat16, False), ("fp16", torch.float16, False)):
+    out = {
+        "device_name": torch.cuda.get_device_name(),
+        "torch": torch.__version__,
+        "cudnn": torch.backends.cudnn.version(),
+    }
+    for label, dtype, tf32 in (
+        ("fp32", torch.float32, False),
+        ("tf32", torch.float32, True),
+        ("bf16", torch.bfloat16, False),
+        ("fp16", torch.float16, False),
+    ):
         a = torch.randn(n, n, device=DEVICE, dtype=dtype)
         b = torch.randn(n, n, device=DEVICE, dtype=dtype)
         torch.backends.cuda.matmul.allow_tf32 = tf32
@@ -95,8 +102,10 @@ def layout(model, mode: str):
 
 
 def accuracy(outputs: torch.Tensor, reference: torch.Tensor) -> dict:
-    return {"logit_rel_err": relative_error(outputs.float(), reference),
-            "top1_agreement": float((outputs.argmax(1) == reference.argmax(1)).float().mean())}
+    return {
+        "logit_rel_err": relative_error(outputs.float(), reference),
+        "top1_agreement": float((outputs.argmax(1) == reference.argmax(1)).float().mean()),
+    }
 
 
 def bench_cornet(name: str, batches: list[int], agreement: int, repeat: int) -> list[dict]:
@@ -117,16 +126,32 @@ def bench_cornet(name: str, batches: list[int], agreement: int, repeat: int) -> 
             seconds = cuda_time(lambda: run_mode(port, x, "fp32"), repeat)
             with torch.no_grad():
                 port_logits = torch.cat([port(chunk) for chunk in probe.split(64)])
-            rows.append({"model": name, "batch": batch, "mode": "port fp32", "img_s": batch / seconds,
-                         "tflop_s": flops * batch / seconds / 1e12, **accuracy(port_logits, reference)})
+            rows.append(
+                {
+                    "model": name,
+                    "batch": batch,
+                    "mode": "port fp32",
+                    "img_s": batch / seconds,
+                    "tflop_s": flops * batch / seconds / 1e12,
+                    **accuracy(port_logits, reference),
+                }
+            )
         for mode in MODES:
             layout(model, mode)
             seconds = cuda_time(lambda: run_mode(model, x, mode), repeat)
             outputs = torch.cat([run_mode(model, chunk, mode) for chunk in probe.split(64)])
             base = seconds if mode == "fp32" else base
-            rows.append({"model": name, "batch": batch, "mode": mode, "img_s": batch / seconds,
-                         "tflop_s": flops * batch / seconds / 1e12, "speedup_vs_fp32": base / seconds,
-                         **accuracy(outputs, reference)})
+            rows.append(
+                {
+                    "model": name,
+                    "batch": batch,
+                    "mode": mode,
+                    "img_s": batch / seconds,
+                    "tflop_s": flops * batch / seconds / 1e12,
+                    "speedup_vs_fp32": base / seconds,
+                    **accuracy(outputs, reference),
+                }
+            )
         layout(model, "fp32")
     return rows
 
@@ -148,8 +173,16 @@ def bench_blt(name: str, batch: int, repeat: int) -> list[dict]:
     rows = []
     seconds = cuda_time(lambda: run_mode(port, x, "fp32"), repeat)
     port_out = run_mode(port, x, "fp32", readouts)
-    rows.append({"model": name, "batch": batch, "mode": "port fp32", "gflop_per_image": flops_port / 1e9,
-                 "img_s": batch / seconds, **blt_accuracy(port_out, reference)})
+    rows.append(
+        {
+            "model": name,
+            "batch": batch,
+            "mode": "port fp32",
+            "gflop_per_image": flops_port / 1e9,
+            "img_s": batch / seconds,
+            **blt_accuracy(port_out, reference),
+        }
+    )
     port_seconds = seconds
     base = None
     for mode in MODES:
@@ -157,18 +190,29 @@ def bench_blt(name: str, batch: int, repeat: int) -> list[dict]:
         seconds = cuda_time(lambda: run_mode(fast, x, mode), repeat)
         outputs = run_mode(fast, x, mode, readouts)
         base = seconds if mode == "fp32" else base
-        rows.append({"model": name, "batch": batch, "mode": mode, "gflop_per_image": flops_fast / 1e9,
-                     "img_s": batch / seconds, "speedup_vs_fp32": base / seconds,
-                     "speedup_vs_port": port_seconds / seconds, **blt_accuracy(outputs, reference)})
+        rows.append(
+            {
+                "model": name,
+                "batch": batch,
+                "mode": mode,
+                "gflop_per_image": flops_fast / 1e9,
+                "img_s": batch / seconds,
+                "speedup_vs_fp32": base / seconds,
+                "speedup_vs_port": port_seconds / seconds,
+                **blt_accuracy(outputs, reference),
+            }
+        )
     layout(fast, "fp32")
     return rows
 
 
 def blt_accuracy(outputs: torch.Tensor, reference: torch.Tensor) -> dict:
     """Relative error of the first and the last readout, and top-1 agreement of the last."""
-    return {"first_readout_rel_err": relative_error(outputs[0].float(), reference[0]),
-            "logit_rel_err": relative_error(outputs[-1].float(), reference[-1]),
-            "top1_agreement": float((outputs[-1].argmax(1) == reference[-1].argmax(1)).float().mean())}
+    return {
+        "first_readout_rel_err": relative_error(outputs[0].float(), reference[0]),
+        "logit_rel_err": relative_error(outputs[-1].float(), reference[-1]),
+        "top1_agreement": float((outputs[-1].argmax(1) == reference[-1].argmax(1)).float().mean()),
+    }
 
 
 def bench_train(name: str, batch: int, repeat: int) -> list[dict]:
@@ -202,8 +246,9 @@ def bench_train(name: str, batch: int, repeat: int) -> list[dict]:
 
         seconds = cuda_time(step, repeat)
         base = base or seconds
-        rows.append({"model": name, "batch": batch, "mode": mode, "img_s": batch / seconds,
-                     "speedup_vs_fp32": base / seconds})
+        rows.append(
+            {"model": name, "batch": batch, "mode": mode, "img_s": batch / seconds, "speedup_vs_fp32": base / seconds}
+        )
     layout(model, "fp32")
     return rows
 
@@ -230,13 +275,32 @@ def bench_extract(name: str, images: int, batch: int, workers: int) -> list[dict
         forward_ips = batch / seconds
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
-            extract_features(model, paths, Path(tmp) / "f.h5", pool="avg", batch_size=batch, workers=workers,
-                             precision=precision, device=DEVICE, progress=False)
+            extract_features(
+                model,
+                paths,
+                Path(tmp) / "f.h5",
+                pool="avg",
+                batch_size=batch,
+                workers=workers,
+                precision=precision,
+                device=DEVICE,
+                progress=False,
+            )
             extract_ips = images / (time.perf_counter() - start)
-        rows.append({"model": name, "precision": precision, "images": images, "batch": batch, "workers": workers,
-                     "forward_img_s": forward_ips, "original_fp32_img_s": original_ips, "extract_img_s": extract_ips,
-                     "extract_share_of_forward": extract_ips / forward_ips,
-                     "extract_vs_original": extract_ips / original_ips})
+        rows.append(
+            {
+                "model": name,
+                "precision": precision,
+                "images": images,
+                "batch": batch,
+                "workers": workers,
+                "forward_img_s": forward_ips,
+                "original_fp32_img_s": original_ips,
+                "extract_img_s": extract_ips,
+                "extract_share_of_forward": extract_ips / forward_ips,
+                "extract_vs_original": extract_ips / original_ips,
+            }
+        )
     return rows
 
 
@@ -272,14 +336,17 @@ def main() -> None:
             print(json.dumps(results[section], indent=1))
         else:
             if section == "cornet":
-                rows = [r for name in args.cornets for r in bench_cornet(name, args.batches, args.agreement, args.repeat)]
+                rows = [
+                    r for name in args.cornets for r in bench_cornet(name, args.batches, args.agreement, args.repeat)
+                ]
             elif section == "blt":
                 rows = [r for name in args.blt for r in bench_blt(name, args.blt_batch, args.repeat)]
             elif section == "train":
                 rows = [r for name in args.train for r in bench_train(name, args.train_batch, max(5, args.repeat // 2))]
             elif section == "extract":
-                rows = [r for name in args.cornets[-1:] for r in
-                        bench_extract(name, args.extract_images, 64, args.workers)]
+                rows = [
+                    r for name in args.cornets[-1:] for r in bench_extract(name, args.extract_images, 64, args.workers)
+                ]
             else:
                 raise SystemExit(f"unknown section {section!r}")
             results[section] = rows

@@ -32,7 +32,7 @@ CHANNELS, SIZE, KERNEL = 64, 16, 3
 
 
 def naive(x: torch.Tensor, weight: torch.Tensor, k: int = KERNEL, padding: int = 1) -> torch.Tensor:
-    patches = F.pad(x, (padding,) * 4).unfold(2, k, 1).unfold(3, k, 1).flatten(-2)   # (B, in, H, W, k*k)
+    patches = F.pad(x, (padding,) * 4).unfold(2, k, 1).unfold(3, k, 1).flatten(-2)  # (B, in, H, W, k*k)
     return (patches.unsqueeze(1) * weight).sum(dim=(2, -1))
 
 
@@ -77,8 +77,18 @@ def measure(impl: str, batch: int, repeats: int, device: str) -> dict:
 
 
 def run_isolated(impl: str, args) -> dict:
-    command = [sys.executable, __file__, "--worker", impl, "--batch", str(args.batch),
-               "--repeats", str(args.repeats), "--device", args.device]
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        impl,
+        "--batch",
+        str(args.batch),
+        "--repeats",
+        str(args.repeats),
+        "--device",
+        args.device,
+    ]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -98,11 +108,13 @@ def main() -> None:
 
     rows = [run_isolated(impl, args) for impl in ("naive", "lean")]
     naive_row, lean_row = rows
-    print(f"LocallyConnected2d {CHANNELS}->{CHANNELS} ch, {SIZE}x{SIZE}, {KERNEL}x{KERNEL}, batch {args.batch}, "
-          f"{args.device}, fwd+bwd")
+    print(
+        f"LocallyConnected2d {CHANNELS}->{CHANNELS} ch, {SIZE}x{SIZE}, {KERNEL}x{KERNEL}, batch {args.batch}, "
+        f"{args.device}, fwd+bwd"
+    )
     print(f"{'implementation':<16}{'time (ms)':>12}{'peak memory (MiB)':>20}")
     for row in rows:
-        print(f"{row['impl']:<16}{row['seconds'] * 1e3:>12.1f}{row['peak_bytes'] / 2 ** 20:>20.1f}")
+        print(f"{row['impl']:<16}{row['seconds'] * 1e3:>12.1f}{row['peak_bytes'] / 2**20:>20.1f}")
     memory_ratio = naive_row["peak_bytes"] / max(lean_row["peak_bytes"], 1)
     speedup = naive_row["seconds"] / lean_row["seconds"]
     print(f"lean uses {memory_ratio:.1f}x less peak memory and is {speedup:.1f}x faster")
@@ -110,12 +122,26 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     tag = "cuda" if args.device.startswith("cuda") else "cpu"
     out = RESULTS / f"local_connected_{tag}.json"
-    out.write_text(json.dumps({
-        "benchmark": "LocallyConnected2d fwd+bwd", "channels": CHANNELS, "size": SIZE, "kernel": KERNEL,
-        "batch": args.batch, "device": args.device, "threads": args.threads, "torch": torch.__version__,
-        "machine": platform.platform(), "results": rows, "memory_ratio": memory_ratio, "speedup": speedup,
-        "gpu": torch.cuda.get_device_name() if tag == "cuda" else None,
-    }, indent=1))
+    out.write_text(
+        json.dumps(
+            {
+                "benchmark": "LocallyConnected2d fwd+bwd",
+                "channels": CHANNELS,
+                "size": SIZE,
+                "kernel": KERNEL,
+                "batch": args.batch,
+                "device": args.device,
+                "threads": args.threads,
+                "torch": torch.__version__,
+                "machine": platform.platform(),
+                "results": rows,
+                "memory_ratio": memory_ratio,
+                "speedup": speedup,
+                "gpu": torch.cuda.get_device_name() if tag == "cuda" else None,
+            },
+            indent=1,
+        )
+    )
     print(f"wrote {out}")
 
 

@@ -52,8 +52,9 @@ class PortBlockR(CORblockR):
     def forward(self, inp, state, batch_size):
         if inp is None:
             # the original moves its zero input to the GPU when the weights are there
-            x = torch.zeros([batch_size, self.conv1.out_channels, self.out_shape, self.out_shape],
-                            device=self.conv1.weight.device)
+            x = torch.zeros(
+                [batch_size, self.conv1.out_channels, self.out_shape, self.out_shape], device=self.conv1.weight.device
+            )
         else:
             x = self.nonlin_input(self.norm_input(self.conv_input(inp)))
         if state is None:
@@ -87,5 +88,8 @@ class PortCORnetR(CORnetR):
 
 
 def port_of(name: str) -> nn.Module:
-    return {"cornet_s": PortCORnetS, "cornet_r": lambda: PortCORnetR(unroll="sequential"),
-            "cornet_rt": lambda: PortCORnetR(unroll="biological")}[name]()
+    return {
+        "cornet_s": PortCORnetS,
+        "cornet_r": lambda: PortCORnetR(unroll="sequential"),
+        "cornet_rt": lambda: PortCORnetR(unroll="biological"),
+    }[name]()

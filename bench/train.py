@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from brainlike import create_model, model_card  # noqa: E402
 from brainlike.data.labeled import LabeledImages  # noqa: E402
 from brainlike.precision import autocast  # noqa: E402
-from brainlike.training.recipes import load_recipe  # noqa: E402
 from brainlike.training.distributed import Context  # noqa: E402
+from brainlike.training.recipes import load_recipe  # noqa: E402
 from brainlike.training.trainer import Trainer  # noqa: E402
 from brainlike.transforms import normalize  # noqa: E402
 
@@ -52,12 +52,24 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def plain_steps(model, data: Synthetic, batch: int, precision: str, steps: int, mean_readouts: bool,
-                device: torch.device, normalization: str) -> list[float]:
+def plain_steps(
+    model,
+    data: Synthetic,
+    batch: int,
+    precision: str,
+    steps: int,
+    mean_readouts: bool,
+    device: torch.device,
+    normalization: str,
+) -> list[float]:
     """forward, cross-entropy, backward, SGD step over a plain DataLoader of preprocessed images: the baseline."""
     images = normalize(data.images, normalization)
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, torch.tensor(data.targets)),
-                                         batch_size=batch, shuffle=True, drop_last=True)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(images, torch.tensor(data.targets)),
+        batch_size=batch,
+        shuffle=True,
+        drop_last=True,
+    )
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, weight_decay=1e-4)
     times, tick = [], time.perf_counter()
     for x, y in loader:
@@ -87,8 +99,9 @@ def trainer_steps(trainer: Trainer, steps: int) -> list[float]:
     return [b - a for a, b in zip(stamps, stamps[1:])]
 
 
-def bench(name: str, size: int | None, batch: int, steps: int, repeat: int, precision: str,
-          device: torch.device, workers: int) -> dict:
+def bench(
+    name: str, size: int | None, batch: int, steps: int, repeat: int, precision: str, device: torch.device, workers: int
+) -> dict:
     card = model_card(name)
     size = size or card.input_size
     torch.manual_seed(0)
@@ -96,10 +109,22 @@ def bench(name: str, size: int | None, batch: int, steps: int, repeat: int, prec
     mean_readouts = card.readout_steps > 1
     data = Synthetic(batch * (steps + 1), size, 10)
     recipe = load_recipe("digits").replace(
-        optimizer="sgd", lr=1e-3, momentum=0.9, weight_decay=1e-4, schedule="constant", batch_size=batch,
-        image_size=size, precision=precision, readout_loss="mean" if mean_readouts else "last",
-        train_transform="none", val_transform="none", log_every=10, checkpoint_minutes=1e6, epochs=10**6,
-        workers=workers)
+        optimizer="sgd",
+        lr=1e-3,
+        momentum=0.9,
+        weight_decay=1e-4,
+        schedule="constant",
+        batch_size=batch,
+        image_size=size,
+        precision=precision,
+        readout_loss="mean" if mean_readouts else "last",
+        train_transform="none",
+        val_transform="none",
+        log_every=10,
+        checkpoint_minutes=1e6,
+        epochs=10**6,
+        workers=workers,
+    )
     with tempfile.TemporaryDirectory() as folder:
         trainer = Trainer(model, data, None, recipe, output=folder, progress=False, context=Context(device=device))
         plain_model = create_model(name, num_classes=10).to(device)
@@ -107,13 +132,23 @@ def bench(name: str, size: int | None, batch: int, steps: int, repeat: int, prec
         trainer_steps(trainer, 1)
         plain, ours = [], []
         for _ in range(repeat):
-            plain += plain_steps(plain_model, data, batch, precision, steps, mean_readouts, device,
-                                 trainer.normalization)
+            plain += plain_steps(
+                plain_model, data, batch, precision, steps, mean_readouts, device, trainer.normalization
+            )
             ours += trainer_steps(trainer, steps)
     plain_ips, trainer_ips = batch / statistics.median(plain), batch / statistics.median(ours)
-    return {"model": name, "device": str(device), "size": size, "batch": batch, "precision": precision,
-            "workers": workers, "steps_timed": len(ours),
-            "plain_img_s": plain_ips, "trainer_img_s": trainer_ips, "overhead": 1 - trainer_ips / plain_ips}
+    return {
+        "model": name,
+        "device": str(device),
+        "size": size,
+        "batch": batch,
+        "precision": precision,
+        "workers": workers,
+        "steps_timed": len(ours),
+        "plain_img_s": plain_ips,
+        "trainer_img_s": trainer_ips,
+        "overhead": 1 - trainer_ips / plain_ips,
+    }
 
 
 def main() -> None:
@@ -132,11 +167,15 @@ def main() -> None:
     print(f"{'model':<12} {'px':>4} {'prec':<5} {'plain img/s':>12} {'trainer img/s':>14} {'overhead':>9}")
     for name in args.models:
         for precision in args.precisions:
-            row = bench(name, args.size, args.batch, args.steps, args.repeat, precision, torch.device(args.device),
-                        args.workers)
+            row = bench(
+                name, args.size, args.batch, args.steps, args.repeat, precision, torch.device(args.device), args.workers
+            )
             rows.append(row)
-            print(f"{name:<12} {row['size']:>4} {precision:<5} {row['plain_img_s']:>12.1f} "
-                  f"{row['trainer_img_s']:>14.1f} {100 * row['overhead']:>8.1f}%", flush=True)
+            print(
+                f"{name:<12} {row['size']:>4} {precision:<5} {row['plain_img_s']:>12.1f} "
+                f"{row['trainer_img_s']:>14.1f} {100 * row['overhead']:>8.1f}%",
+                flush=True,
+            )
             # Written after every row, so a long run that is cut short keeps what it measured.
             write(Path(args.out), args, rows)
     print(f"written to {args.out}")
@@ -144,8 +183,18 @@ def main() -> None:
 
 def write(out: Path, args, rows: list[dict]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
-                               "machine": platform.machine(), "args": vars(args), "rows": rows}, indent=1))
+    out.write_text(
+        json.dumps(
+            {
+                "torch": torch.__version__,
+                "threads": torch.get_num_threads(),
+                "machine": platform.machine(),
+                "args": vars(args),
+                "rows": rows,
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -36,9 +36,15 @@ def run_one(name: str, threads: int, max_units: int, batch_size: int | None, dev
     result = measure_v1(model, area="V1", max_units=max_units, seed=0, batch_size=batch_size)
     sel = result.selection
     return {
-        "model": name, "device": device, "area": "V1", "step": result.step, "threads": threads,
+        "model": name,
+        "device": device,
+        "area": "V1",
+        "step": result.step,
+        "threads": threads,
         "batch_size": batch_size or "auto",
-        "units_in_area": sel.total_units, "units_selected": sel.in_rf, "units_measured": len(sel.units),
+        "units_in_area": sel.total_units,
+        "units_selected": sel.in_rf,
+        "units_measured": len(sel.units),
         "seconds": {k: round(v, 2) for k, v in result.seconds.items()},
         "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3),
         "groups": {g.group: (None if g.score != g.score else round(g.score, 4)) for g in result.groups},
@@ -65,8 +71,18 @@ def main() -> None:
     skipped = [m for m in (args.models or DEFAULT_MODELS) if m not in list_models()]
     rows = []
     for name in models:
-        command = [sys.executable, __file__, "--one", name, "--threads", str(args.threads), "--units",
-                   str(args.units), "--device", args.device]
+        command = [
+            sys.executable,
+            __file__,
+            "--one",
+            name,
+            "--threads",
+            str(args.threads),
+            "--units",
+            str(args.units),
+            "--device",
+            args.device,
+        ]
         if args.batch_size:
             command += ["--batch-size", str(args.batch_size)]
         done = subprocess.run(command, capture_output=True, text=True)
@@ -79,14 +95,25 @@ def main() -> None:
     print(header)
     for r in rows:
         s = r["seconds"]
-        print(f"{r['model']:18s} {r['units_selected']:>7d}/{r['units_measured']:<7d} {s['stimuli']:>10.1f} "
-              f"{s['forward']:>10.1f} {s['analysis']:>11.1f} {s['total']:>8.1f} {r['peak_rss_gb']:>8.2f}")
+        print(
+            f"{r['model']:18s} {r['units_selected']:>7d}/{r['units_measured']:<7d} {s['stimuli']:>10.1f} "
+            f"{s['forward']:>10.1f} {s['analysis']:>11.1f} {s['total']:>8.1f} {r['peak_rss_gb']:>8.2f}"
+        )
     for name in skipped:
         print(f"{name:18s} not registered; skipped")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": platform.processor() or platform.machine(), "cpu_threads": args.threads,
-                               "runs": rows, "skipped": skipped}, indent=1))
+    out.write_text(
+        json.dumps(
+            {
+                "machine": platform.processor() or platform.machine(),
+                "cpu_threads": args.threads,
+                "runs": rows,
+                "skipped": skipped,
+            },
+            indent=1,
+        )
+    )
     print(f"wrote {out}")
 
 

@@ -76,7 +76,11 @@ def test_look_at_returns_the_recorded_steps_labelled_with_the_requested_bins(bra
     assert assembly.dims == ("presentation", "neuroid", "time_bin")
     assert assembly.shape == (3, 512 * 7 * 7, 3)
     assert list(assembly.stimulus_id.values) == ["stim0", "stim1", "stim2"]
-    assert list(assembly.time_bin_start.values) == [70, 120, 200] and list(assembly.time_bin_end.values) == [120, 170, 250]
+    assert list(assembly.time_bin_start.values) == [70, 120, 200] and list(assembly.time_bin_end.values) == [
+        120,
+        170,
+        250,
+    ]
     assert list(assembly.layer.values) == ["IT.output-t0", "IT.output-t0", "IT.output-t1"]
     assert set(assembly.region.values) == {"IT"}
     k = 5 * 49 + 3 * 7 + 1

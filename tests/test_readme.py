@@ -10,7 +10,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 def test_readme_model_table_is_current():
     text = README.read_text()
     start, end = "<!-- models-table:start -->\n", "<!-- models-table:end -->"
-    table = text[text.index(start) + len(start):text.index(end)].strip()
+    table = text[text.index(start) + len(start) : text.index(end)].strip()
     assert table == models_table(), "regenerate with: python -m brainlike.summary --readme README.md"
 
 

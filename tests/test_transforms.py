@@ -7,9 +7,7 @@ from PIL import Image
 from torchvision.transforms import v2
 
 from brainlike import BrainlikeError, load_images
-
-from brainlike.transforms import (IMAGENET_MEAN, IMAGENET_STD, degrees_to_pixels, geometry, pixels_to_degrees,
-                                  preprocess)
+from brainlike.transforms import IMAGENET_MEAN, IMAGENET_STD, degrees_to_pixels, geometry, pixels_to_degrees, preprocess
 
 
 @pytest.fixture
@@ -54,9 +52,11 @@ def test_center_crop_keeps_aspect_ratio_and_squash_does_not():
 def test_geometry_is_torchvisions_resize_and_crop(preset):
     """The preset's geometry gives what torchvision's v2 transforms give on the image as a tensor."""
     image = Image.fromarray(np.random.default_rng(2).integers(0, 256, (90, 150, 3), dtype=np.uint8))
-    steps = {"imagenet": [v2.Resize((64, 64), antialias=True)],
-             "imagenet_crop": [v2.Resize(73, antialias=True), v2.CenterCrop(64)],
-             "minus_one_one": [v2.Resize(64, antialias=True), v2.CenterCrop(64)]}[preset]
+    steps = {
+        "imagenet": [v2.Resize((64, 64), antialias=True)],
+        "imagenet_crop": [v2.Resize(73, antialias=True), v2.CenterCrop(64)],
+        "minus_one_one": [v2.Resize(64, antialias=True), v2.CenterCrop(64)],
+    }[preset]
     expected = v2.Compose([v2.ToImage(), *steps])(image)
     assert torch.equal(geometry(preset, 64)(image), expected)
     assert torch.equal(geometry(preset, 64)(v2.functional.pil_to_tensor(image)), expected)

@@ -75,7 +75,9 @@ def test_shape_mismatch_is_listed(tmp_path, cornet_z):
     state["decoder.linear.weight"] = torch.zeros(10, 512)
     path = tmp_path / "ten_classes.pt"
     torch.save(state, path)
-    with pytest.raises(BrainlikeError, match=r"shape mismatches: decoder.linear.weight \(10, 512\) \(model \(1000, 512\)\)"):
+    with pytest.raises(
+        BrainlikeError, match=r"shape mismatches: decoder.linear.weight \(10, 512\) \(model \(1000, 512\)\)"
+    ):
         create_model("cornet_z", pretrained=str(path))
 
 

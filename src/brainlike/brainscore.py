@@ -53,8 +53,15 @@ def stimulus_files(stimuli) -> tuple[list[str], list[str]]:
 class BrainScoreModel:
     """Brain-Score's BrainModel interface (identifier, visual_degrees, start_recording, look_at, start_task)."""
 
-    def __init__(self, model: str | nn.Module, *, pretrained: bool | str = True, identifier: str | None = None,
-                 batch_size: int = 32, device: str = "cpu"):
+    def __init__(
+        self,
+        model: str | nn.Module,
+        *,
+        pretrained: bool | str = True,
+        identifier: str | None = None,
+        batch_size: int = 32,
+        device: str = "cpu",
+    ):
         self.model = (create_model(model, pretrained=pretrained) if isinstance(model, str) else model).eval()
         self.model.to(device)
         self.card = card_of(self.model)
@@ -80,8 +87,10 @@ class BrainScoreModel:
         regions = self.card.region_map()
         region = str(recording_target)
         if region not in regions:
-            raise BrainlikeError(f"{self.identifier} commits no area to region {region!r}; "
-                                 f"its regions are {', '.join(regions) or 'none'}")
+            raise BrainlikeError(
+                f"{self.identifier} commits no area to region {region!r}; "
+                f"its regions are {', '.join(regions) or 'none'}"
+            )
         area = self.card.area(regions[region])
         bins = [tuple(float(v) for v in b) for b in time_bins]
         self.recording = (area, bins, step_for_bins(area, bins))
@@ -98,7 +107,7 @@ class BrainScoreModel:
         needed = sorted(set(steps))
         blocks = []
         for lo in range(0, len(paths), self.batch_size):
-            x = load_images(paths[lo:lo + self.batch_size], self.card.preprocessing, self.card.input_size)
+            x = load_images(paths[lo : lo + self.batch_size], self.card.preprocessing, self.card.input_size)
             recorded = record(self.model, x.to(self.device), areas=[area.name], steps=needed)[area.name]
             by_step = dict(zip(needed, recorded))
             blocks.append(np.stack([by_step[t].flatten(1).float().cpu().numpy() for t in steps], axis=-1))

@@ -48,30 +48,60 @@ def cornet_step(report: Report) -> None:
         with torch.no_grad():
             top1 = model(x).argmax(dim=1).tolist()
         for area, row in zip(card.areas, stats.areas):
-            architecture.append([name, area.name, area.steps, "x".join(map(str, row.shape)),
-                                 f"{row.flops / 1e9:.3f}", f"{'≥' if row.rf_clipped else ''}{row.rf_pixels}",
-                                 f"{row.rf_degrees:.2f}"])
+            architecture.append(
+                [
+                    name,
+                    area.name,
+                    area.steps,
+                    "x".join(map(str, row.shape)),
+                    f"{row.flops / 1e9:.3f}",
+                    f"{'≥' if row.rf_clipped else ''}{row.rf_pixels}",
+                    f"{row.rf_degrees:.2f}",
+                ]
+            )
         per_area = {}
         for area in card.areas:
             steps = []
             for t, act in enumerate(recorded[area.name]):
-                entry = {"mean": act.mean().item(), "std": act.std().item(),
-                         "active": (act > 0).float().mean().item(), "max": act.max().item(),
-                         "image_dependent": t not in area.silent_steps}
+                entry = {
+                    "mean": act.mean().item(),
+                    "std": act.std().item(),
+                    "active": (act > 0).float().mean().item(),
+                    "max": act.max().item(),
+                    "image_dependent": t not in area.silent_steps,
+                }
                 steps.append(entry)
-                activity.append([name, area.name, t, f"{entry['mean']:.4f}", f"{entry['std']:.4f}",
-                                 f"{entry['active']:.3f}", "no" if t in area.silent_steps else "yes"])
+                activity.append(
+                    [
+                        name,
+                        area.name,
+                        t,
+                        f"{entry['mean']:.4f}",
+                        f"{entry['std']:.4f}",
+                        f"{entry['active']:.3f}",
+                        "no" if t in area.silent_steps else "yes",
+                    ]
+                )
             per_area[area.name] = steps
-        data[name] = {"weights": weights, "params": stats.params, "flops": stats.flops,
-                      "areas": [r.__dict__ for r in stats.areas], "activity": per_area,
-                      "top1_class_index": dict(zip(names, top1))}
+        data[name] = {
+            "weights": weights,
+            "params": stats.params,
+            "flops": stats.flops,
+            "areas": [r.__dict__ for r in stats.areas],
+            "activity": per_area,
+            "top1_class_index": dict(zip(names, top1)),
+        }
         weight_rows.append([name, weights, f"{stats.params:,}", f"{stats.flops / 1e9:.2f}"])
     report.data["cornet"] = {"images": names, "models": data}
     report.add_section("CORnet models", markdown_table(["model", "weights", "parameters", "GFLOPs"], weight_rows))
-    report.add_section("CORnet architectures (224 px, 8 degrees)", markdown_table(
-        ["model", "area", "steps", "output", "GFLOPs", "RF px", "RF deg"], architecture))
-    report.add_section("CORnet activations on the embedded photos", markdown_table(
-        ["model", "area", "step", "mean", "std", "fraction > 0", "depends on image"], activity))
+    report.add_section(
+        "CORnet architectures (224 px, 8 degrees)",
+        markdown_table(["model", "area", "steps", "output", "GFLOPs", "RF px", "RF deg"], architecture),
+    )
+    report.add_section(
+        "CORnet activations on the embedded photos",
+        markdown_table(["model", "area", "step", "mean", "std", "fraction > 0", "depends on image"], activity),
+    )
 
 
 def features_step(report: Report) -> None:
@@ -86,8 +116,9 @@ def features_step(report: Report) -> None:
     folder.mkdir(exist_ok=True)
     for name, image in embedded_photos().items():
         image.save(folder / f"{name}.png")
-    path = extract_features(model, folder, report.folder / "features.h5", areas=["V1", "IT"], batch_size=4,
-                            overwrite=True, progress=False)
+    path = extract_features(
+        model, folder, report.folder / "features.h5", areas=["V1", "IT"], batch_size=4, overwrite=True, progress=False
+    )
     layers = {area: load_layer(path, area, 0) for area in ("V1", "IT")}
     rdms = {area: rdm(layer.values) for area, layer in layers.items()}
     names = [Path(s).stem for s in layers["V1"].stimulus.values]
@@ -100,12 +131,15 @@ def features_step(report: Report) -> None:
         figure.colorbar(image, ax=axis, fraction=0.046)
     report.add_figure("rdms_v1_it", figure, caption="RDMs of CORnet-Z V1 (early) and IT (late) on the photos")
     similarity = compare_rdms(rdms["V1"], rdms["IT"], "spearman")
-    report.add_section("Features and RDMs (CORnet-Z, V1 vs IT)", (
-        f"Weights: {weights}. Average-pooled features of {len(names)} photos written to `features.h5` "
-        f"(V1 {layers['V1'].shape[1]} channels, IT {layers['IT'].shape[1]}). Spearman correlation between "
-        f"the V1 and IT RDMs: {similarity:.3f}."))
-    report.data["features"] = {"weights": weights, "stimuli": names, "rdm_spearman_v1_it": similarity,
-                               "rdms": rdms}
+    report.add_section(
+        "Features and RDMs (CORnet-Z, V1 vs IT)",
+        (
+            f"Weights: {weights}. Average-pooled features of {len(names)} photos written to `features.h5` "
+            f"(V1 {layers['V1'].shape[1]} channels, IT {layers['IT'].shape[1]}). Spearman correlation between "
+            f"the V1 and IT RDMs: {similarity:.3f}."
+        ),
+    )
+    report.data["features"] = {"weights": weights, "stimuli": names, "rdm_spearman_v1_it": similarity, "rdms": rdms}
 
 
 def v1_frontend_step(report: Report) -> None:
@@ -128,11 +162,12 @@ def v1_frontend_step(report: Report) -> None:
     draws = sample_gabor_params(10_000, seed=0)
     h = v1_histograms()
     theta = np.where(draws["theta"] >= 157.5, draws["theta"] - 180, draws["theta"])
-    panels = [("orientation (deg)", theta, h["orientation"]["bins_deg"], h["orientation"]["counts"]),
-              ("spatial frequency (cpd)", draws["sf"], h["spatial_frequency"]["bins_cpd"],
-               h["spatial_frequency"]["counts"]),
-              ("nx (periods)", draws["nx"], h["nx_ny_joint"]["bins"], h["nx_ny_joint"]["marginal_nx_counts"]),
-              ("ny (periods)", draws["ny"], h["nx_ny_joint"]["bins"], h["nx_ny_joint"]["marginal_ny_counts"])]
+    panels = [
+        ("orientation (deg)", theta, h["orientation"]["bins_deg"], h["orientation"]["counts"]),
+        ("spatial frequency (cpd)", draws["sf"], h["spatial_frequency"]["bins_cpd"], h["spatial_frequency"]["counts"]),
+        ("nx (periods)", draws["nx"], h["nx_ny_joint"]["bins"], h["nx_ny_joint"]["marginal_nx_counts"]),
+        ("ny (periods)", draws["ny"], h["nx_ny_joint"]["bins"], h["nx_ny_joint"]["marginal_ny_counts"]),
+    ]
     figure, axes = plt.subplots(1, 4, figsize=(14, 3.2))
     rows, fractions = [], {}
     for axis, (label, values, edges, counts) in zip(axes, panels):
@@ -141,17 +176,21 @@ def v1_frontend_step(report: Report) -> None:
         positions = np.arange(len(empirical))
         axis.bar(positions - 0.2, empirical, width=0.4, label="empirical")
         axis.bar(positions + 0.2, sampled, width=0.4, label="sampled (10k)")
-        axis.set_xticks(positions, [f"{a:.3g}-{b:.3g}" for a, b in zip(edges[:-1], edges[1:])], rotation=60,
-                        fontsize=7)
+        axis.set_xticks(positions, [f"{a:.3g}-{b:.3g}" for a, b in zip(edges[:-1], edges[1:])], rotation=60, fontsize=7)
         axis.set_title(label, fontsize=9)
         fractions[label] = {"edges": edges, "empirical": empirical, "sampled": sampled}
         rows.append([label, f"{np.abs(sampled - empirical).max():.4f}"])
     axes[0].legend(fontsize=7)
-    report.add_figure("vone_parameter_histograms", figure,
-                      caption="Sampled Gabor parameters (10k draws) against the empirical V1 histograms")
+    report.add_figure(
+        "vone_parameter_histograms",
+        figure,
+        caption="Sampled Gabor parameters (10k draws) against the empirical V1 histograms",
+    )
     report.data["v1_frontend"] = {"histograms": fractions, "channels": kernels.shape[0]}
-    report.add_section("V1 front end: Gabor parameters, sampled vs empirical", markdown_table(
-        ["parameter", "largest difference in bin fraction"], rows))
+    report.add_section(
+        "V1 front end: Gabor parameters, sampled vs empirical",
+        markdown_table(["parameter", "largest difference in bin fraction"], rows),
+    )
 
 
 def blt_vs_step(report: Report) -> None:
@@ -171,10 +210,22 @@ def blt_vs_step(report: Report) -> None:
         probabilities = logits.softmax(dim=1)
         top = probabilities.argmax(dim=1)
         agree = (top == final).float().mean().item()
-        per_step.append({"step": step, "top1": [labels[i] for i in top.tolist()],
-                         "confidence": probabilities.max(dim=1).values.tolist(), "agrees_with_last": agree})
-        readout_rows.append([step, ", ".join(labels[i] for i in top[:4].tolist()),
-                             f"{probabilities.max(dim=1).values.mean().item():.3f}", f"{agree:.2f}"])
+        per_step.append(
+            {
+                "step": step,
+                "top1": [labels[i] for i in top.tolist()],
+                "confidence": probabilities.max(dim=1).values.tolist(),
+                "agrees_with_last": agree,
+            }
+        )
+        readout_rows.append(
+            [
+                step,
+                ", ".join(labels[i] for i in top[:4].tolist()),
+                f"{probabilities.max(dim=1).values.mean().item():.3f}",
+                f"{agree:.2f}",
+            ]
+        )
     # An area has arrived once its BU map differs between photos; the card says when that should be.
     expected_steps = {a.name: next(t for t in range(a.steps) if t not in a.silent_steps) for a in card.areas}
     recorded = record(model, x, stream="all", steps=range(max(expected_steps.values()) + 1))
@@ -186,14 +237,25 @@ def blt_vs_step(report: Report) -> None:
         arrival[area.name] = {"measured": measured, "card": expected}
         arrival_rows.append([area.name, expected, measured, "yes" if measured == expected else "NO"])
     flops = flops_per_step(model, card.input_size)
-    report.data["blt_vs"] = {"model": card.name, "weights": weights, "images": names, "readouts": per_step,
-                             "arrival": arrival, "flops_per_step": flops}
+    report.data["blt_vs"] = {
+        "model": card.name,
+        "weights": weights,
+        "images": names,
+        "readouts": per_step,
+        "arrival": arrival,
+        "flops_per_step": flops,
+    }
     report.add_section("BLT-VS: weights", f"{card.name}: {weights}")
-    report.add_section("BLT-VS readouts per step (first 4 photos' top-1; mean confidence)", markdown_table(
-        ["step", "top-1 (first photos)", "mean max prob", "agrees with last step"], readout_rows))
-    report.add_section("BLT-VS arrival of image information per area", markdown_table(
-        ["area", "card (first image-dependent step)", "measured", "match"], arrival_rows)
-        + "\n\nGFLOPs per step (1 image): " + " ".join(f"{f / 1e9:.2f}" for f in flops))
+    report.add_section(
+        "BLT-VS readouts per step (first 4 photos' top-1; mean confidence)",
+        markdown_table(["step", "top-1 (first photos)", "mean max prob", "agrees with last step"], readout_rows),
+    )
+    report.add_section(
+        "BLT-VS arrival of image information per area",
+        markdown_table(["area", "card (first image-dependent step)", "measured", "match"], arrival_rows)
+        + "\n\nGFLOPs per step (1 image): "
+        + " ".join(f"{f / 1e9:.2f}" for f in flops),
+    )
 
 
 def _small_training_model() -> tuple[str, str]:
@@ -220,14 +282,29 @@ def training_step(report: Report) -> None:
     result = train(name, "digits", recipe=recipe, output=report.folder / "training", progress=False)
     seconds = time.perf_counter() - start
     val = result.val
-    report.add_figure("training_accuracy_per_step", accuracy_figure(val, f"{name} on digits, 1 epoch"),
-                      caption="validation accuracy per readout step after one epoch on the digits")
-    report.add_section("Training on the embedded digits", (
-        f"Model: {note}. Recipe `digits` at {size} px, batch 64, Adam 5e-3, one epoch ({result.steps} steps, "
-        f"{seconds:.0f} s); chance is 10 %. Run folder: `training/` (log.csv, TensorBoard, checkpoint).\n\n"
-        + evaluation_table(val)))
-    report.data["training"] = {"model": name, "image_size": size, "steps": result.steps, "seconds": seconds,
-                               "val_loss": val.loss, "top1": val.top1, "top5": val.top5}
+    report.add_figure(
+        "training_accuracy_per_step",
+        accuracy_figure(val, f"{name} on digits, 1 epoch"),
+        caption="validation accuracy per readout step after one epoch on the digits",
+    )
+    report.add_section(
+        "Training on the embedded digits",
+        (
+            f"Model: {note}. Recipe `digits` at {size} px, batch 64, Adam 5e-3, one epoch ({result.steps} steps, "
+            f"{seconds:.0f} s); chance is 10 %. Run folder: `training/` (log.csv, TensorBoard, checkpoint).\n\n"
+            + evaluation_table(val)
+        ),
+    )
+    report.data["training"] = {
+        "model": name,
+        "image_size": size,
+        "steps": result.steps,
+        "seconds": seconds,
+        "val_loss": val.loss,
+        "top1": val.top1,
+        "top5": val.top5,
+    }
+
 
 def robustness_step(report: Report) -> None:
     """Robustness of the digits model trained above to two corruptions at two severities."""
@@ -235,23 +312,42 @@ def robustness_step(report: Report) -> None:
 
     name = report.data["training"]["model"]
     folder = report.folder / "robustness"
-    result = robustness(name, "digits", pretrained=report.folder / "training", output=folder,
-                        corruptions=["gaussian_noise", "fog"], severities=[1, 3], progress=False)
-    rows = [[c, f"{100 * result.clean[-1]:.1f}"] + [f"{100 * result.top1[c][s][-1]:.1f}" for s in (1, 3)]
-            for c in result.top1]
-    report.add_section("Robustness on the embedded digits", (
-        f"{name} from the training step, {result.images} validation digits; full report in `robustness/`.\n\n"
-        + markdown_table(["corruption", "clean top-1 %", "severity 1 top-1 %", "severity 3 top-1 %"], rows)))
+    result = robustness(
+        name,
+        "digits",
+        pretrained=report.folder / "training",
+        output=folder,
+        corruptions=["gaussian_noise", "fog"],
+        severities=[1, 3],
+        progress=False,
+    )
+    rows = [
+        [c, f"{100 * result.clean[-1]:.1f}"] + [f"{100 * result.top1[c][s][-1]:.1f}" for s in (1, 3)]
+        for c in result.top1
+    ]
+    report.add_section(
+        "Robustness on the embedded digits",
+        (
+            f"{name} from the training step, {result.images} validation digits; full report in `robustness/`.\n\n"
+            + markdown_table(["corruption", "clean top-1 %", "severity 1 top-1 %", "severity 3 top-1 %"], rows)
+        ),
+    )
     report.data["robustness"] = {"model": name, "clean": result.clean, "top1": result.top1}
 
 
 CALC_DEMO_SYSTEM = {
     "input": {"name": "INPUT", "pixels": 32, "pixel_degrees": 0.25, "channels": 3},
-    "populations": [{"name": "V1", "n": 32 * 32 * 16, "e": 50, "w": 0.6},
-                    {"name": "V2", "n": 16 * 16 * 32, "e": 100, "w": 1.2},
-                    {"name": "V4", "n": 8 * 8 * 64, "e": 100, "w": 2.4}],
-    "projections": [{"pre": "INPUT", "post": "V1", "f": 1.0}, {"pre": "V1", "post": "V2", "f": 1.0},
-                    {"pre": "V1", "post": "V4", "f": 0.3}, {"pre": "V2", "post": "V4", "f": 0.7}],
+    "populations": [
+        {"name": "V1", "n": 32 * 32 * 16, "e": 50, "w": 0.6},
+        {"name": "V2", "n": 16 * 16 * 32, "e": 100, "w": 1.2},
+        {"name": "V4", "n": 8 * 8 * 64, "e": 100, "w": 2.4},
+    ],
+    "projections": [
+        {"pre": "INPUT", "post": "V1", "f": 1.0},
+        {"pre": "V1", "post": "V2", "f": 1.0},
+        {"pre": "V1", "post": "V4", "f": 0.3},
+        {"pre": "V2", "post": "V4", "f": 0.7},
+    ],
 }
 
 
@@ -269,13 +365,21 @@ def calc_step(report: Report) -> None:
     with torch.no_grad():
         shape = tuple(backbone(torch.randn(1, 3, 32, 32)).shape)
     rows = [[c.name, c.c, c.stride, c.kernel, c.sigma] for c in spec.connections]
-    report.data["calc"] = {"reference_cost": reference.total, "reference_seconds": reference.seconds,
-                           "small_cost": small.total, "small_terms": small.terms, "output_shape": shape,
-                           "params": sum(p.numel() for p in backbone.parameters())}
-    report.add_section("CALC", f"Tripp's 10-population V1-V2-V4 system: cost {reference.total:.7f} in "
-                       f"{reference.seconds:.2f} s (the original: 0.2599586 after 870.8 s of Adam).\n\n"
-                       f"A 3-area system at 32 px, cost {small.total:.4g}, built as a backbone with output "
-                       f"{shape}:\n\n" + markdown_table(["connection", "c", "stride", "kernel px", "sigma"], rows))
+    report.data["calc"] = {
+        "reference_cost": reference.total,
+        "reference_seconds": reference.seconds,
+        "small_cost": small.total,
+        "small_terms": small.terms,
+        "output_shape": shape,
+        "params": sum(p.numel() for p in backbone.parameters()),
+    }
+    report.add_section(
+        "CALC",
+        f"Tripp's 10-population V1-V2-V4 system: cost {reference.total:.7f} in "
+        f"{reference.seconds:.2f} s (the original: 0.2599586 after 870.8 s of Adam).\n\n"
+        f"A 3-area system at 32 px, cost {small.total:.4g}, built as a backbone with output "
+        f"{shape}:\n\n" + markdown_table(["connection", "c", "stride", "kernel px", "sigma"], rows),
+    )
 
 
 def v1_panel_step(report: Report) -> None:
@@ -289,8 +393,16 @@ def v1_panel_step(report: Report) -> None:
     add_v1_sections(report, result, weights=weights)
 
 
-STEPS = [cornet_step, features_step, v1_frontend_step, blt_vs_step, training_step, robustness_step, calc_step,
-         v1_panel_step]
+STEPS = [
+    cornet_step,
+    features_step,
+    v1_frontend_step,
+    blt_vs_step,
+    training_step,
+    robustness_step,
+    calc_step,
+    v1_panel_step,
+]
 
 
 def run_demo(output: str | Path = "brainlike-demo") -> Path:

@@ -41,8 +41,12 @@ def cpu_runs_bf16_fast() -> bool:
 def autocast(precision: str = "fp32", device_type: str = "cpu"):
     dtype = autocast_dtype(precision, device_type)
     if dtype is torch.bfloat16 and device_type == "cpu" and not cpu_runs_bf16_fast():
-        warnings.warn("oneDNN has no bf16 kernels for this CPU (they need AVX-512), so bf16 runs several times slower "
-                      "than fp32 (CORnet-Z on AVX2: 7x); use fp32 here", RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            "oneDNN has no bf16 kernels for this CPU (they need AVX-512), so bf16 runs several times slower "
+            "than fp32 (CORnet-Z on AVX2: 7x); use fp32 here",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     if dtype is not None:
         with torch.autocast(device_type, dtype=dtype):
             yield

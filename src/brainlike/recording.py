@@ -30,9 +30,7 @@ def layer_name(area: str, step: int) -> str:
 def card_of(model: nn.Module) -> ModelCard:
     card = getattr(model, "card", None)
     if card is None:
-        raise BrainlikeError(
-            f"{type(model).__name__} has no model card; build it with brainlike.create_model(...)"
-        )
+        raise BrainlikeError(f"{type(model).__name__} has no model card; build it with brainlike.create_model(...)")
     return card
 
 

@@ -19,7 +19,6 @@ import torch.nn as nn
 
 from brainlike.errors import BrainlikeError
 
-
 TimeBin = tuple[float, float]
 
 
@@ -128,9 +127,7 @@ class ModelCard:
         for a in self.areas:
             if a.name == name:
                 return a
-        raise BrainlikeError(
-            f"{self.name} has no area {name!r}; its areas are {', '.join(self.area_names)}"
-        )
+        raise BrainlikeError(f"{self.name} has no area {name!r}; its areas are {', '.join(self.area_names)}")
 
     def region_map(self) -> dict[str, str]:
         """Brain-Score region -> area name, for the areas committed to a region."""
@@ -222,9 +219,7 @@ def create_model(name: str, pretrained: bool | str = False, **overrides: Any) ->
     config = dict(spec.config) if spec else {}
     for key, value in overrides.items():
         if key in config and config[key] != value:
-            raise BrainlikeError(
-                f"{name}: the weights need {key}={config[key]!r}, but {key}={value!r} was asked for"
-            )
+            raise BrainlikeError(f"{name}: the weights need {key}={config[key]!r}, but {key}={value!r} was asked for")
         config[key] = value
     try:
         inspect.signature(entry.builder).bind(**config)

@@ -1,10 +1,10 @@
 """Report folders: `report.json`, `report.md` and PNG figures, written the same way by every analysis.
 
-    report = Report("out/v1", title="V1 properties of cornet_s")
-    report.add_section("Orientation", markdown_text)
-    report.data["properties"] = {...}          # anything JSON can hold (numpy values are converted)
-    report.add_figure("tuning", fig, caption="Example tuning curves")
-    report.write()
+report = Report("out/v1", title="V1 properties of cornet_s")
+report.add_section("Orientation", markdown_text)
+report.data["properties"] = {...}          # anything JSON can hold (numpy values are converted)
+report.add_figure("tuning", fig, caption="Example tuning curves")
+report.write()
 """
 
 from __future__ import annotations
@@ -91,8 +91,7 @@ class Report:
         return "\n".join(parts)
 
     def write(self) -> Path:
-        payload = {"title": self.title, **to_jsonable(self.data),
-                   "figures": [name for name, _ in self.figures]}
+        payload = {"title": self.title, **to_jsonable(self.data), "figures": [name for name, _ in self.figures]}
         write_atomic(self.folder / "report.json", json.dumps(payload, indent=1))
         write_atomic(self.folder / "report.md", self.markdown())
         return self.folder

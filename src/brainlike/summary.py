@@ -16,8 +16,18 @@ def models_table(pattern: str | None = None) -> str:
     for name in list_models(pattern):
         card = model_card(name)
         steps = "/".join(str(a.steps) for a in card.areas)
-        rows.append([f"`{name}`", card.family, " ".join(card.area_names), steps, card.input_size,
-                     card.visual_degrees, card.num_classes, ", ".join(card.weights) or "—"])
+        rows.append(
+            [
+                f"`{name}`",
+                card.family,
+                " ".join(card.area_names),
+                steps,
+                card.input_size,
+                card.visual_degrees,
+                card.num_classes,
+                ", ".join(card.weights) or "—",
+            ]
+        )
     headers = ["model", "family", "areas", "steps per area", "input px", "degrees", "classes", "weights"]
     return markdown_table(headers, rows)
 
@@ -68,11 +78,35 @@ def model_info(name: str, input_size: int | None = None) -> str:
     for area, row in zip(card.areas, stats.areas):
         rf = f"{'≥' if row.rf_clipped else ''}{row.rf_pixels} px / {row.rf_degrees:.2f}°"
         silent = ",".join(map(str, area.silent_steps)) or "—"
-        rows.append([area.name, ", ".join(area.taps.values()), area.steps, _arrival(area), "x".join(map(str, row.shape)),
-                     f"{row.flops / 1e9:.3f} G", rf, silent, _bins(area)])
-    lines.append(markdown_table(
-        ["area", "tap", "steps", "arrival step", "output (last step)", "FLOPs", "RF (centre unit)", "image-independent steps",
-         "time bins (ms)"], rows))
+        rows.append(
+            [
+                area.name,
+                ", ".join(area.taps.values()),
+                area.steps,
+                _arrival(area),
+                "x".join(map(str, row.shape)),
+                f"{row.flops / 1e9:.3f} G",
+                rf,
+                silent,
+                _bins(area),
+            ]
+        )
+    lines.append(
+        markdown_table(
+            [
+                "area",
+                "tap",
+                "steps",
+                "arrival step",
+                "output (last step)",
+                "FLOPs",
+                "RF (centre unit)",
+                "image-independent steps",
+                "time bins (ms)",
+            ],
+            rows,
+        )
+    )
     for note in card.notes:
         lines.append(f"note: {note}")
     lines += ["", f"citation: {card.citation}"]

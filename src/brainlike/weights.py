@@ -151,9 +151,14 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
                 f"or as safetensors"
             ) from None
         except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as error:
-            raise BrainlikeError(f"{path} is not a readable torch checkpoint (corrupt or truncated?): {error}") from None
-    extras = {} if not isinstance(obj, Mapping) or _is_state_dict(obj) else {
-        k: v for k, v in obj.items() if k not in _NESTING_KEYS}
+            raise BrainlikeError(
+                f"{path} is not a readable torch checkpoint (corrupt or truncated?): {error}"
+            ) from None
+    extras = (
+        {}
+        if not isinstance(obj, Mapping) or _is_state_dict(obj)
+        else {k: v for k, v in obj.items() if k not in _NESTING_KEYS}
+    )
     return _plain_state_dict(obj, path), extras
 
 
@@ -165,7 +170,7 @@ def _plain_state_dict(obj, path: Path) -> dict[str, torch.Tensor]:
         obj = inner
     if not isinstance(obj, Mapping) or not _is_state_dict(obj):
         raise BrainlikeError(f"{path} holds no state_dict (a mapping of names to tensors)")
-    return {k[len(_PREFIX):] if k.startswith(_PREFIX) else k: v for k, v in obj.items()}
+    return {k[len(_PREFIX) :] if k.startswith(_PREFIX) else k: v for k, v in obj.items()}
 
 
 def _is_state_dict(obj: Mapping) -> bool:

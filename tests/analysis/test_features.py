@@ -14,8 +14,15 @@ from PIL import Image
 
 from brainlike import BrainlikeError, create_model, load_images, record
 from brainlike.analysis import features
-from brainlike.analysis.features import (decode_workers, extract_features, feature_layers, load_features, load_layer,
-                                         merge_features, stimulus_ids)
+from brainlike.analysis.features import (
+    decode_workers,
+    extract_features,
+    feature_layers,
+    load_features,
+    load_layer,
+    merge_features,
+    stimulus_ids,
+)
 from brainlike.cli import main
 
 N_IMAGES = 10
@@ -47,8 +54,9 @@ def full(folder, model, tmp_path_factory):
 
 
 def paths_in_order(folder):
-    return sorted((p for p in folder.rglob("*") if p.suffix in (".jpg", ".png")),
-                  key=lambda p: p.relative_to(folder).as_posix())
+    return sorted(
+        (p for p in folder.rglob("*") if p.suffix in (".jpg", ".png")), key=lambda p: p.relative_to(folder).as_posix()
+    )
 
 
 def assert_same_file(a, b):
@@ -71,8 +79,9 @@ def test_unpooled_extraction_equals_record(folder, model, tmp_path):
 @pytest.mark.parametrize("pool, workers, spare", [("avg", 1, 1), ("max", 0, 0)])
 def test_pooled_extraction_equals_pooled_record(folder, model, tmp_path, monkeypatch, pool, workers, spare):
     monkeypatch.setattr(features, "spare_cores", lambda _device: spare)  # writer in the background or inline
-    path = extract_features(model, folder, tmp_path / "f.h5", pool=pool, areas=["IT"], batch_size=4,
-                            workers=workers, progress=False)
+    path = extract_features(
+        model, folder, tmp_path / "f.h5", pool=pool, areas=["IT"], batch_size=4, workers=workers, progress=False
+    )
     it = record(model, load_images(paths_in_order(folder)), areas=["IT"])["IT"][0]
     expected = it.mean(dim=(2, 3)) if pool == "avg" else it.amax(dim=(2, 3))
     np.testing.assert_allclose(load_layer(path, "IT", 0).values, expected.numpy(), rtol=1e-5, atol=1e-6)
@@ -207,8 +216,29 @@ def test_bad_input_gives_clear_errors(folder, model, tmp_path):
 
 def test_cli_extract(folder, tmp_path, capsys):
     out = tmp_path / "cli.h5"
-    assert main(["extract", "cornet_z", str(folder), "-o", str(out), "--pretrained", "false",
-                 "--areas", "V1", "V4", "--steps", "-1", "--workers", "0", "--pool", "max"]) == 0
+    assert (
+        main(
+            [
+                "extract",
+                "cornet_z",
+                str(folder),
+                "-o",
+                str(out),
+                "--pretrained",
+                "false",
+                "--areas",
+                "V1",
+                "V4",
+                "--steps",
+                "-1",
+                "--workers",
+                "0",
+                "--pool",
+                "max",
+            ]
+        )
+        == 0
+    )
     assert "features written" in capsys.readouterr().out
     assert feature_layers(out) == [("V1", 0), ("V4", 0)]
     assert main(["extract", "cornet_z", str(folder), "-o", str(out), "--steps", "x"]) == 2
@@ -229,13 +259,16 @@ def test_recurrent_model_stores_each_step_with_its_time_bin(folder, tmp_path):
 
 def test_shards_merge_into_the_full_file(folder, model, full, tmp_path):
     listing = [folder / i for i in stimulus_ids(full)]
-    shards = [extract_features(model, listing[lo:hi], tmp_path / f"part{k}.h5", batch_size=4, progress=False)
-              for k, (lo, hi) in enumerate([(0, 3), (3, N_IMAGES)])]
+    shards = [
+        extract_features(model, listing[lo:hi], tmp_path / f"part{k}.h5", batch_size=4, progress=False)
+        for k, (lo, hi) in enumerate([(0, 3), (3, N_IMAGES)])
+    ]
     merged = merge_features(shards, tmp_path / "merged.h5")
     assert stimulus_ids(merged) == [str(p) for p in listing]
     for area, step in feature_layers(full):
-        np.testing.assert_allclose(load_layer(merged, area, step).values, load_layer(full, area, step).values,
-                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            load_layer(merged, area, step).values, load_layer(full, area, step).values, rtol=1e-5, atol=1e-6
+        )
     with pytest.raises(BrainlikeError, match="exists"):
         merge_features(shards, merged)
 
@@ -251,21 +284,49 @@ def test_torchrun_ranks_extract_shards_of_one_network(tmp_path):
     (root / "b0.png").write_bytes((root / "a0.png").read_bytes())
     out = tmp_path / "features.h5"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                          "-m", "brainlike", "extract", "cornet_z", str(root), "-o", str(out), "--areas", "V1", "IT",
-                          "--batch-size", "2", "--workers", "0", "--pretrained", "false"],
-                         env=env, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "brainlike",
+            "extract",
+            "cornet_z",
+            str(root),
+            "-o",
+            str(out),
+            "--areas",
+            "V1",
+            "IT",
+            "--batch-size",
+            "2",
+            "--workers",
+            "0",
+            "--pretrained",
+            "false",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert stimulus_ids(out) == ["a0.png", "a1.png", "b0.png", "b1.png"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["features.h5", "stimuli"]   # shards removed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["features.h5", "stimuli"]  # shards removed
     for area, step in feature_layers(out):
         values = load_layer(out, area, step).values
         np.testing.assert_allclose(values[2], values[0], rtol=1e-6, atol=1e-7)
         assert not np.allclose(values[1], values[0])
 
 
-@pytest.mark.parametrize("cores, threads, device, expected", [
-    (2, 2, "cpu", 0), (2, 1, "cpu", 1), (6, 2, "cpu", 4), (64, 8, "cpu", 8), (6, 6, "cuda", 5), (2, 2, "cuda:1", 1)])
+@pytest.mark.parametrize(
+    "cores, threads, device, expected",
+    [(2, 2, "cpu", 0), (2, 1, "cpu", 1), (6, 2, "cpu", 4), (64, 8, "cpu", 8), (6, 6, "cuda", 5), (2, 2, "cuda:1", 1)],
+)
 def test_default_decode_workers_use_the_cores_the_model_leaves_free(monkeypatch, cores, threads, device, expected):
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cores)), raising=False)
     monkeypatch.setattr(torch, "get_num_threads", lambda: threads)

@@ -11,8 +11,16 @@ from PIL import Image
 
 from brainlike import BrainlikeError, create_model
 from brainlike.analysis.features import extract_features, load_layer, stimulus_ids
-from brainlike.analysis.neural import (compare_features, compare_report, load_neural, match_stimuli, neural_data,
-                                       noise_ceiling, predictivity, spearman_brown)
+from brainlike.analysis.neural import (
+    compare_features,
+    compare_report,
+    load_neural,
+    match_stimuli,
+    neural_data,
+    noise_ceiling,
+    predictivity,
+    spearman_brown,
+)
 from brainlike.cli import main
 
 
@@ -59,8 +67,9 @@ def test_neural_files_round_trip(tmp_path):
     with h5py.File(tmp_path / "n.h5", "w") as f:
         f["stimulus_id"] = np.array(ids, dtype=object).astype("S")
         f["responses"] = responses
-    xr.DataArray(responses.transpose(1, 2, 0), dims=("stimulus", "neuroid", "repetition"),
-                 coords={"stimulus": ids}).to_netcdf(tmp_path / "n.nc")
+    xr.DataArray(
+        responses.transpose(1, 2, 0), dims=("stimulus", "neuroid", "repetition"), coords={"stimulus": ids}
+    ).to_netcdf(tmp_path / "n.nc")
     for name in ("n.npz", "n.h5", "n.nc"):
         data = load_neural(tmp_path / name)
         assert data.stimulus_ids == ids and data.repetitions == 2
@@ -93,9 +102,11 @@ def test_time_binned_neural_files_round_trip(tmp_path):
         f["stimulus_id"] = np.array(ids, dtype="S")
         f["responses"] = responses
         f["time_bin_ms"] = bins
-    xr.DataArray(responses.transpose(3, 1, 0, 2), dims=("time_bin", "stimulus", "repetition", "neuroid"),
-                 coords={"stimulus": ids, "time_bin_start": ("time_bin", bins[:, 0]),
-                         "time_bin_end": ("time_bin", bins[:, 1])}).to_netcdf(tmp_path / "n.nc")
+    xr.DataArray(
+        responses.transpose(3, 1, 0, 2),
+        dims=("time_bin", "stimulus", "repetition", "neuroid"),
+        coords={"stimulus": ids, "time_bin_start": ("time_bin", bins[:, 0]), "time_bin_end": ("time_bin", bins[:, 1])},
+    ).to_netcdf(tmp_path / "n.nc")
     for name in ("n.npz", "n.h5", "n.nc"):
         data = load_neural(tmp_path / name)
         assert data.time_bins_ms == ((70, 120), (120, 170), (170, 220)) and data.repetitions == 2
@@ -117,8 +128,9 @@ def test_bad_time_bins_give_clear_errors(tmp_path):
         neural_data(ids, np.zeros((3, 4, 1)), time_bins_ms=[(20, 10)])
     with pytest.raises(BrainlikeError, match="needs its time_bin_ms"):
         neural_data(ids, np.zeros((2, 3, 4, 5)))
-    xr.DataArray(np.zeros((3, 4, 2)), dims=("stimulus", "neuroid", "time_bin"),
-                 coords={"stimulus": ids}).to_netcdf(tmp_path / "nobins.nc")
+    xr.DataArray(np.zeros((3, 4, 2)), dims=("stimulus", "neuroid", "time_bin"), coords={"stimulus": ids}).to_netcdf(
+        tmp_path / "nobins.nc"
+    )
     with pytest.raises(BrainlikeError, match="no time_bin_start and time_bin_end"):
         load_neural(tmp_path / "nobins.nc")
     with pytest.raises(BrainlikeError, match=".npz, .h5 or .nc"):
@@ -186,15 +198,18 @@ def test_time_binned_responses_are_scored_per_bin_and_matched_by_the_time_mappin
     scores = compare_features(recurrent_features, data, progress=False)
     assert len(scores) == 10 * 3  # (V1 t0..t4, V4 t0..t4) x bins
     matched = {(s.neural_bin_ms, s.area): s.step for s in scores if s.time_matched}
-    assert matched == {**{(b, "V1"): 2 + k for k, b in enumerate(bins)},
-                       **{(b, "V4"): 2 + k for k, b in enumerate(bins)}}
+    assert matched == {
+        **{(b, "V1"): 2 + k for k, b in enumerate(bins)},
+        **{(b, "V4"): 2 + k for k, b in enumerate(bins)},
+    }
     for k, time_bin in enumerate(bins):
         in_bin = {s.layer: s for s in scores if s.neural_bin_ms == time_bin}
         assert in_bin[f"V4.output-t{2 + k}"].normalized > 0.8 and in_bin[f"V4.output-t{2 + k}"].ceiling > 0.99
         assert max(in_bin.values(), key=lambda s: s.value).layer == f"V4.output-t{2 + k}"
         assert in_bin["V4.output-t0"].time_bin_ms is None and not in_bin["V4.output-t0"].time_matched
-    np.savez(tmp_path / "binned.npz", stimulus_id=stimulus_ids(recurrent_features), responses=responses,
-             time_bin_ms=bins)
+    np.savez(
+        tmp_path / "binned.npz", stimulus_id=stimulus_ids(recurrent_features), responses=responses, time_bin_ms=bins
+    )
     folder = compare_report(recurrent_features, tmp_path / "binned.npz", tmp_path / "report", progress=False)
     report = json.loads((folder / "report.json").read_text())
     assert len(report["scores"]) == 30 and report["best_neural_bin_ms"] in [list(b) for b in bins]

@@ -9,7 +9,11 @@ import torch
 from brainlike import BrainlikeError, create_model
 from brainlike.analysis.corruptions import BATCHED, CORRUPTIONS, corrupt, corrupt_batch
 from brainlike.analysis.robustness import (
-    RobustnessResult, corruption_errors, evaluate_robustness, read_baseline, relative_corruption_errors,
+    RobustnessResult,
+    corruption_errors,
+    evaluate_robustness,
+    read_baseline,
+    relative_corruption_errors,
     robustness_report,
 )
 from brainlike.data.digits import digits
@@ -38,8 +42,9 @@ def test_corruption_properties(name, photos):
     assert out.shape == image.shape and out.dtype == np.uint8
     assert _distance(out, image) > 1
     assert np.array_equal(out, corrupt(image, name, 3, seed=1))
-    distances = [np.mean([_distance(corrupt(p, name, s, seed=k), p) for p in photos for k in range(2)])
-                 for s in range(1, 6)]
+    distances = [
+        np.mean([_distance(corrupt(p, name, s, seed=k), p) for p in photos for k in range(2)]) for s in range(1, 6)
+    ]
     assert distances[4] > distances[0]
     for s in range(1, 5):
         if (name, s) in NOT_MONOTONE:
@@ -55,8 +60,9 @@ def test_seeds_matter_and_global_numpy_state_is_untouched(photos):
     a = corrupt(photos[0], "gaussian_noise", 2, seed=1)
     assert np.random.rand() == expected
     assert not np.array_equal(a, corrupt(photos[0], "gaussian_noise", 2, seed=2))
-    assert not np.array_equal(corrupt(photos[0], "impulse_noise", 2, seed=1),
-                              corrupt(photos[0], "impulse_noise", 2, seed=2))
+    assert not np.array_equal(
+        corrupt(photos[0], "impulse_noise", 2, seed=1), corrupt(photos[0], "impulse_noise", 2, seed=2)
+    )
 
 
 @pytest.mark.parametrize("name", ["contrast", "brightness", "defocus_blur"])
@@ -155,7 +161,9 @@ def test_report_has_every_cell_and_resumes_after_an_interruption(small_run, tmp_
     assert resumed == uninterrupted
 
     baseline = tmp_path / "baseline.json"
-    baseline.write_text(json.dumps({"clean_error": 0.5, "errors": {"gaussian_noise": [0.9] * 5, "pixelate": [0.8] * 5}}))
+    baseline.write_text(
+        json.dumps({"clean_error": 0.5, "errors": {"gaussian_noise": [0.9] * 5, "pixelate": [0.8] * 5}})
+    )
     report = robustness_report(resumed, tmp_path / "report", baseline=baseline)
     payload = json.loads((tmp_path / "report" / "report.json").read_text())
     assert set(payload["errors"]) == {"gaussian_noise", "pixelate"}
@@ -178,4 +186,3 @@ def test_result_errors_use_the_last_readout_step():
     result = RobustnessResult("m", 10, clean=[0.5, 0.9], top1={"fog": {1: [0.2, 0.6]}})
     assert result.errors() == {"fog": {1: pytest.approx(0.4)}} and result.clean_error() == pytest.approx(0.1)
     assert result.errors(step=0) == {"fog": {1: pytest.approx(0.8)}}
-

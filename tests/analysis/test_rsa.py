@@ -13,8 +13,9 @@ rng = np.random.default_rng(0)
 X = rng.normal(size=(12, 5, 4))
 
 
-@pytest.mark.parametrize("metric, scipy_metric", [("correlation", "correlation"), ("euclidean", "euclidean"),
-                                                  ("cosine", "cosine")])
+@pytest.mark.parametrize(
+    "metric, scipy_metric", [("correlation", "correlation"), ("euclidean", "euclidean"), ("cosine", "cosine")]
+)
 def test_rdm_matches_scipy_and_blocking_changes_nothing(metric, scipy_metric):
     expected = squareform(pdist(X.reshape(12, -1), scipy_metric))
     np.testing.assert_allclose(rdm(X, metric), expected, atol=1e-12)

@@ -29,5 +29,9 @@ def test_model_stats_rows():
     stats = model_stats(create_model("cornet_z"), 96)
     assert stats.params == 2_071_656
     assert [(a.area, a.shape) for a in stats.areas] == [
-        ("V1", (64, 24, 24)), ("V2", (128, 12, 12)), ("V4", (256, 6, 6)), ("IT", (512, 3, 3))]
+        ("V1", (64, 24, 24)),
+        ("V2", (128, 12, 12)),
+        ("V4", (256, 6, 6)),
+        ("IT", (512, 3, 3)),
+    ]
     assert stats.areas[0].rf_degrees == 11 * 8 / 96

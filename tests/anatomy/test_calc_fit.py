@@ -9,7 +9,14 @@ import pytest
 import torch
 
 from brainlike.anatomy.fit import (
-    DEFAULT_WEIGHTS, Problem, cost_terms, fit_adam, fit_system, load_checkpoint, residuals, total_cost,
+    DEFAULT_WEIGHTS,
+    Problem,
+    cost_terms,
+    fit_adam,
+    fit_system,
+    load_checkpoint,
+    residuals,
+    total_cost,
 )
 from brainlike.anatomy.spec import ArchitectureSpec, spec_from_fit
 from brainlike.anatomy.strides import StridePattern, stride_pattern
@@ -49,8 +56,12 @@ def test_network_sizes_follow_the_strides(integration):
 def test_initial_terms_match_the_original(integration):
     _, problem = integration
     t = problem.tensors(torch.float64)
-    terms = cost_terms(t, torch.tensor(C0, dtype=torch.float64), torch.tensor(S0, dtype=torch.float64),
-                       torch.as_tensor(problem.initial_rf()))
+    terms = cost_terms(
+        t,
+        torch.tensor(C0, dtype=torch.float64),
+        torch.tensor(S0, dtype=torch.float64),
+        torch.as_tensor(problem.initial_rf()),
+    )
     assert problem.dead_end.shape[0] == 8
     for name, value in {"f": 0.659017, "b": 1.405911, "e": 3.803231, "dead_end": 0.672976}.items():
         assert terms[name].item() == pytest.approx(value, rel=2e-6), name
@@ -67,7 +78,7 @@ def test_each_term_against_a_hand_computation():
     t = problem.tensors(torch.float64)
     terms = {k: v.item() for k, v in cost_terms(t, *(torch.tensor(v) for v in (c, sigma, w_rf))).items()}
 
-    m, width = problem.m, problem.width            # INPUT, V1, V2, V4
+    m, width = problem.m, problem.width  # INPUT, V1, V2, V4
     pixel = 0.02 * problem.image_res / width
     pre, post = [0, 1, 1, 2], [1, 2, 3, 3]
     w2 = np.array([12 * ((w_rf[j] / pixel[i]) ** 2 - (w_rf[i] / pixel[i]) ** 2) for i, j in zip(pre, post)])
@@ -91,8 +102,8 @@ def test_fit_reaches_the_exact_global_minimum(integration, tmp_path):
     assert abs(result.total - MINIMUM) < 1e-6
     assert result.terms["dead_end"] == pytest.approx(0.25, abs=1e-7)
     rows = {r["name"]: r for r in result.comparison()["populations"]}
-    for layer in ("V1_23", "V2_23", "V4_23"):       # e = b settle at 1000^0.4 * 800^0.6
-        assert rows[layer]["e"] == pytest.approx(1000 ** 0.4 * 800 ** 0.6, rel=1e-4)
+    for layer in ("V1_23", "V2_23", "V4_23"):  # e = b settle at 1000^0.4 * 800^0.6
+        assert rows[layer]["e"] == pytest.approx(1000**0.4 * 800**0.6, rel=1e-4)
     assert rows["V4_4"]["e"] == pytest.approx(500, rel=1e-4)
     saved = load_checkpoint(tmp_path / "checkpoint.pt")
     assert saved["c"].shape == (10,)
@@ -139,14 +150,19 @@ def test_explicit_strides_take_precedence(integration):
     assert pattern.strides["INPUT->V1_4"] == 1
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"populations": [{"name": "V1", "n": 10}], "projections": []}, "without any input"),
-    ({"populations": [{"name": "V1", "n": -1}], "projections": []}, "positive"),
-    ({"populations": [{"name": "V1", "n": 10}], "projections": [{"pre": "INPUT", "post": "V2", "f": 1}]}, "V2"),
-    ({"populations": [{"name": "V1", "n": 10}],
-      "projections": [{"pre": "INPUT", "post": "V1", "f": 1, "b": 3}]}, "exactly one"),
-    ({"projections": []}, "malformed"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"populations": [{"name": "V1", "n": 10}], "projections": []}, "without any input"),
+        ({"populations": [{"name": "V1", "n": -1}], "projections": []}, "positive"),
+        ({"populations": [{"name": "V1", "n": 10}], "projections": [{"pre": "INPUT", "post": "V2", "f": 1}]}, "V2"),
+        (
+            {"populations": [{"name": "V1", "n": 10}], "projections": [{"pre": "INPUT", "post": "V1", "f": 1, "b": 3}]},
+            "exactly one",
+        ),
+        ({"projections": []}, "malformed"),
+    ],
+)
 def test_bad_systems_are_refused(bad, message):
     with pytest.raises(BrainlikeError, match=message):
         System.from_dict(bad)

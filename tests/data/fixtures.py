@@ -35,21 +35,39 @@ def cifar10(root: Path, per_batch: int = 4) -> Path:
     names = [b"airplane", b"automobile", b"bird", b"cat", b"deer", b"dog", b"frog", b"horse", b"ship", b"truck"]
     _pickle(folder / "batches.meta", {b"label_names": names, b"num_cases_per_batch": per_batch, b"num_vis": 3072})
     for i, name in enumerate([f"data_batch_{k}" for k in range(1, 6)] + ["test_batch"]):
-        _pickle(folder / name, {b"batch_label": name.encode(), b"labels": [(i + k) % 10 for k in range(per_batch)],
-                                b"data": rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8),
-                                b"filenames": [f"{name}_{k}.png".encode() for k in range(per_batch)]})
+        _pickle(
+            folder / name,
+            {
+                b"batch_label": name.encode(),
+                b"labels": [(i + k) % 10 for k in range(per_batch)],
+                b"data": rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8),
+                b"filenames": [f"{name}_{k}.png".encode() for k in range(per_batch)],
+            },
+        )
     return root
 
 
 def cifar100(root: Path, n: int = 6) -> Path:
     folder = root / "cifar-100-python"
     rng = np.random.default_rng(1)
-    _pickle(folder / "meta", {b"fine_label_names": [f"fine{k}".encode() for k in range(100)],
-                              b"coarse_label_names": [f"coarse{k}".encode() for k in range(20)]})
+    _pickle(
+        folder / "meta",
+        {
+            b"fine_label_names": [f"fine{k}".encode() for k in range(100)],
+            b"coarse_label_names": [f"coarse{k}".encode() for k in range(20)],
+        },
+    )
     for split in ("train", "test"):
-        _pickle(folder / split, {b"filenames": [b"x.png"] * n, b"batch_label": split.encode(),
-                                 b"fine_labels": [97, 3, 50, 0, 99, 1][:n], b"coarse_labels": [19, 0, 5, 1, 2, 3][:n],
-                                 b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8)})
+        _pickle(
+            folder / split,
+            {
+                b"filenames": [b"x.png"] * n,
+                b"batch_label": split.encode(),
+                b"fine_labels": [97, 3, 50, 0, 99, 1][:n],
+                b"coarse_labels": [19, 0, 5, 1, 2, 3][:n],
+                b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+            },
+        )
     return root
 
 
@@ -58,8 +76,9 @@ def tiny_imagenet(root: Path) -> Path:
     wnids = ["n02124075", "n01443537", "n09256479"]
     folder.mkdir(parents=True)
     (folder / "wnids.txt").write_text("\n".join(wnids) + "\n")
-    (folder / "words.txt").write_text("n01443537\tgoldfish, Carassius auratus\nn02124075\tEgyptian cat\n"
-                                      "n09256479\tcoral reef\nn00000001\tunused\n")
+    (folder / "words.txt").write_text(
+        "n01443537\tgoldfish, Carassius auratus\nn02124075\tEgyptian cat\nn09256479\tcoral reef\nn00000001\tunused\n"
+    )
     for c, wnid in enumerate(wnids):
         for k in range(2):
             write_png(folder / "train" / wnid / "images" / f"{wnid}_{k}.JPEG", 10 * c + k, size=64)

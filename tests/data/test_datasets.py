@@ -92,12 +92,15 @@ def test_digits_are_the_real_upsampled_digits():
     assert np.abs(pooled.numpy() - bunch.images[1]).mean() < 1.5
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: p / "missing", "no dataset at"),
-    (lambda p: (p / "x.txt").write_text("") or p / "x.txt", "is a file"),
-    (lambda p: (p / "empty").mkdir() or p / "empty", "not a dataset folder"),
-    (lambda p: (p / "a" / "train").mkdir(parents=True) or p / "a", "no class sub-folders"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p / "missing", "no dataset at"),
+        (lambda p: (p / "x.txt").write_text("") or p / "x.txt", "is a file"),
+        (lambda p: (p / "empty").mkdir() or p / "empty", "not a dataset folder"),
+        (lambda p: (p / "a" / "train").mkdir(parents=True) or p / "a", "no class sub-folders"),
+    ],
+)
 def test_malformed_dataset_folders(tmp_path, make, message):
     with pytest.raises(BrainlikeError, match=message):
         open_dataset(make(tmp_path), "train")
@@ -126,8 +129,9 @@ def test_corrupt_image_is_named_and_skipped_only_on_request(tmp_path):
 
 def test_batched_normalisation_matches_the_per_image_preset():
     images = [Image.fromarray(np.random.default_rng(i).integers(0, 256, (40, 50, 3), dtype=np.uint8)) for i in range(3)]
-    data = Transformed([(image, 7) for image in images], build_transform("resize_center_crop", size=16, train=False),
-                       random=False)
+    data = Transformed(
+        [(image, 7) for image in images], build_transform("resize_center_crop", size=16, train=False), random=False
+    )
     batch, labels = Collate("imagenet_crop")([data[(0, i)] for i in range(3)])
     expected = torch.stack([preprocess("imagenet_crop", 16)(image) for image in images])
     assert batch.dtype == torch.float32 and labels.tolist() == [7, 7, 7]

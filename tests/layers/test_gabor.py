@@ -77,21 +77,36 @@ def test_uniform_mode_spans_the_ranges():
 
 def test_kernels_equal_the_analytic_formula():
     f, theta, sx, sy, phase, size = 0.11, 0.7, 3.0, 5.0, 1.2, 9
-    ours = gabor_kernels(frequency=torch.tensor([f]), theta=torch.tensor([theta]), sigma_x=torch.tensor([sx]),
-                         sigma_y=torch.tensor([sy]), phase=torch.tensor([phase]), size=size)[0]
+    ours = gabor_kernels(
+        frequency=torch.tensor([f]),
+        theta=torch.tensor([theta]),
+        sigma_x=torch.tensor([sx]),
+        sigma_y=torch.tensor([sy]),
+        phase=torch.tensor([phase]),
+        size=size,
+    )[0]
     for row in range(size):
         for col in range(size):
             x, y = row - size // 2, col - size // 2
             xr = x * math.cos(theta) + y * math.sin(theta)
             yr = -x * math.sin(theta) + y * math.cos(theta)
-            value = (math.exp(-0.5 * (xr ** 2 / sx ** 2 + yr ** 2 / sy ** 2)) / (2 * math.pi * sx * sy)
-                     * math.cos(2 * math.pi * f * xr + phase))
+            value = (
+                math.exp(-0.5 * (xr**2 / sx**2 + yr**2 / sy**2))
+                / (2 * math.pi * sx * sy)
+                * math.cos(2 * math.pi * f * xr + phase)
+            )
             assert ours[row, col].item() == pytest.approx(value, abs=1e-7)
 
 
 def test_theta_zero_gives_horizontal_stripes():
-    k = gabor_kernels(frequency=torch.tensor([0.25]), theta=torch.tensor([0.0]), sigma_x=torch.tensor([1e3]),
-                      sigma_y=torch.tensor([1e3]), phase=torch.tensor([0.0]), size=9)[0]
+    k = gabor_kernels(
+        frequency=torch.tensor([0.25]),
+        theta=torch.tensor([0.0]),
+        sigma_x=torch.tensor([1e3]),
+        sigma_y=torch.tensor([1e3]),
+        phase=torch.tensor([0.0]),
+        size=9,
+    )[0]
     assert torch.allclose(k, k[:, :1].expand_as(k), rtol=1e-4)
     assert not torch.allclose(k, k[:1].expand_as(k), rtol=1e-2)
 
@@ -101,8 +116,13 @@ def test_block_kernels_use_the_sampled_parameters_in_degrees(block):
     ppd = 64 / 2
     for c in (0, 11):
         f = p["sf"][c] / ppd
-        geometry = dict(frequency=torch.tensor([f]), theta=torch.tensor([math.radians(p["theta"][c])]),
-                        sigma_x=torch.tensor([p["nx"][c] / f]), sigma_y=torch.tensor([p["ny"][c] / f]), size=25)
+        geometry = dict(
+            frequency=torch.tensor([f]),
+            theta=torch.tensor([math.radians(p["theta"][c])]),
+            sigma_x=torch.tensor([p["nx"][c] / f]),
+            sigma_y=torch.tensor([p["ny"][c] / f]),
+            size=25,
+        )
         q0 = gabor_kernels(phase=torch.tensor([math.radians(p["phase"][c])]), **geometry)[0]
         q1 = gabor_kernels(phase=torch.tensor([math.radians(p["phase"][c]) + math.pi / 2]), **geometry)[0]
         w0, w1 = block.simple_conv_q0.weight[c], block.simple_conv_q1.weight[c]
@@ -145,7 +165,7 @@ def test_neuronal_noise_variance_grows_with_the_rate():
     for rate in (5.0, 40.0):
         noisy = block.add_noise(torch.full((200_000,), rate))
         assert noisy.mean().item() == pytest.approx(rate, rel=0.02)
-        assert noisy.var().item() == pytest.approx((0.35 * rate + 0.07 + 1e-4) / 0.35 ** 2, rel=0.03)
+        assert noisy.var().item() == pytest.approx((0.35 * rate + 0.07 + 1e-4) / 0.35**2, rel=0.03)
 
 
 def test_gradients_flow_through_the_noise():

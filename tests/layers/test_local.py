@@ -11,7 +11,7 @@ from brainlike.layers.local import LocallyConnected2d
 def naive(x, weight, k, stride, padding):
     """The direct formulation: broadcast patches against the weight and sum."""
     x = F.pad(x, (padding,) * 4)
-    patches = x.unfold(2, k, stride).unfold(3, k, stride).flatten(-2)   # (B, in, H, W, k*k)
+    patches = x.unfold(2, k, stride).unfold(3, k, stride).flatten(-2)  # (B, in, H, W, k*k)
     return (patches.unsqueeze(1) * weight).sum(dim=(2, -1))
 
 

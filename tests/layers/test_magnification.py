@@ -21,7 +21,9 @@ def test_masks_are_the_published_buffers(pooling):
         buffer = getattr(pooling, key)
         expected = checks[f"lpp.{key}"]
         assert buffer.dtype == torch.float16 and list(buffer.shape) == expected["shape"]
-        assert hashlib.sha256(buffer.contiguous().numpy().tobytes()).hexdigest() == expected["sha256_of_contiguous_bytes"]
+        assert (
+            hashlib.sha256(buffer.contiguous().numpy().tobytes()).hexdigest() == expected["sha256_of_contiguous_bytes"]
+        )
 
 
 def test_mask_structure(pooling):

@@ -28,7 +28,7 @@ def test_tuned_normalization_on_a_hand_computed_example():
         layer.sigmas.copy_(torch.tensor(sigmas))
     d = [[abs((j - i) % 4 - 2) for j in range(4)] for i in range(4)]
     s = [max(v, 0.5) for v in sigmas]
-    g = [[math.exp(-d[i][j] ** 2 / (2 * s[j] ** 2)) / (2.5066 * s[j]) for j in range(4)] for i in range(4)]
+    g = [[math.exp(-(d[i][j] ** 2) / (2 * s[j] ** 2)) / (2.5066 * s[j]) for j in range(4)] for i in range(4)]
     column = [sum(g[i][j] for i in range(4)) for j in range(4)]
     g = [[g[i][j] / column[j] for j in range(4)] for i in range(4)]
     x = [0.5, 2.0, 1.0, 3.0]
@@ -57,7 +57,7 @@ def test_untuned_normalization_on_a_hand_computed_example():
         for c in range(3):
             x, y = c + 1, r + 1
             xr, yr = x * math.cos(theta) + y * math.sin(theta), -x * math.sin(theta) + y * math.cos(theta)
-            q = (xr - v) ** 2 / rho ** 2 + (yr - w) ** 2 / sigma ** 2
+            q = (xr - v) ** 2 / rho**2 + (yr - w) ** 2 / sigma**2
             kernel[r, c] = abs(a / (2 * math.pi * rho * sigma)) * math.exp(-q / 2)
     torch.testing.assert_close(layer.weights()[0, 0], kernel)
     x = torch.rand(1, 1, 5, 5)

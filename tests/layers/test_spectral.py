@@ -74,10 +74,10 @@ def test_gabor_bank_paths_equal_the_full_convolution(algorithm):
 def test_gabor_bank_follows_weight_changes_and_mixed_colour_kernels():
     bank = _bank()
     x = torch.randn(2, 3, 32, 32)
-    bank(x)                                           # builds the per-colour split and its spectra
+    bank(x)  # builds the per-colour split and its spectra
     bank.load_state_dict(_bank(seed=1).state_dict())
     _close(bank(x), F.conv2d(x, bank.weight, stride=2, padding=7))
-    bank.weight.data[0, :, 3, 3] = 1.0                # one kernel now reads all three channels
+    bank.weight.data[0, :, 3, 3] = 1.0  # one kernel now reads all three channels
     _close(bank(x), F.conv2d(x, bank.weight, stride=2, padding=7))
     with pytest.raises(BrainlikeError, match="algorithm"):
         bank.algorithm = "winograd"

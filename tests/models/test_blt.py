@@ -10,8 +10,12 @@ from brainlike.weights import cached_path
 from tests.reference import fill_deterministic, reference, reference_input, relative_error, subsample
 
 VARIANTS = ["blt_vs_imagenet", "blt_vs_ecoset", "blt_vs_imagenet_128", "blt_vs_ecoset_128"]
-PARAMS = {"blt_vs_imagenet": 34_989_732, "blt_vs_ecoset": 27_332_427,
-          "blt_vs_imagenet_128": 16_439_716, "blt_vs_ecoset_128": 13_682_251}
+PARAMS = {
+    "blt_vs_imagenet": 34_989_732,
+    "blt_vs_ecoset": 27_332_427,
+    "blt_vs_imagenet_128": 16_439_716,
+    "blt_vs_ecoset_128": 13_682_251,
+}
 TOLERANCE = 1e-4
 
 
@@ -36,8 +40,9 @@ def _readouts_and_taps(model, x):
         for stream, path in area.taps.items():
             key = f"{area.name}.{stream}"
             taps[key] = []
-            handles.append(modules[path].register_forward_hook(
-                lambda _m, _i, out, key=key: taps[key].append(out.detach().clone())))
+            handles.append(
+                modules[path].register_forward_hook(lambda _m, _i, out, key=key: taps[key].append(out.detach().clone()))
+            )
     try:
         with torch.no_grad():
             logits = model.readouts(x)
@@ -109,10 +114,15 @@ def test_sweep_mode_reaches_every_area_at_step_zero():
 
 
 # Each connection kind switched off once, across both unrolling modes (the full product costs minutes).
-@pytest.mark.parametrize("bio_unroll, options", [(False, dict(lateral_connections=False)),
-                                                 (True, dict(topdown_connections=False)),
-                                                 (True, dict(skip_connections=False)),
-                                                 (False, dict(fix_td_skip_bug=True))])
+@pytest.mark.parametrize(
+    "bio_unroll, options",
+    [
+        (False, dict(lateral_connections=False)),
+        (True, dict(topdown_connections=False)),
+        (True, dict(skip_connections=False)),
+        (False, dict(fix_td_skip_bug=True)),
+    ],
+)
 def test_reuse_changes_no_output_for_any_connection_set(bio_unroll, options):
     steps = 6 if bio_unroll else 2
     if bio_unroll and not options.get("skip_connections", True):
@@ -143,8 +153,9 @@ def test_td_skip_is_unused_in_sweep_mode_unless_fixed():
 @pytest.mark.parametrize("bio_unroll, expected", [(True, 2), (False, 3)])
 def test_single_readout_is_the_softmax_weighted_sum(bio_unroll, expected):
     steps = 6 if bio_unroll else 3
-    single = fill_deterministic(create_model("blt_vs_ecoset_128", timesteps=steps, bio_unroll=bio_unroll,
-                                             readout_type="single")).eval()
+    single = fill_deterministic(
+        create_model("blt_vs_ecoset_128", timesteps=steps, bio_unroll=bio_unroll, readout_type="single")
+    ).eval()
     assert single.readout_weights.shape == (expected,) and len(single.state_dict()) == 107
     with torch.no_grad():
         single.readout_weights.copy_(torch.tensor([0.5, -1.0, 2.0][:expected]))
@@ -159,8 +170,10 @@ def test_single_readout_is_the_softmax_weighted_sum(bio_unroll, expected):
 
 
 def test_published_weights_resolve_to_the_hub_files():
-    for name, tag, file in [("blt_vs_imagenet", "imagenet", "biounroll_0_t_6_readout_multi_dataset_imagenet"),
-                            ("blt_vs_ecoset", "ecoset", "biounroll_1_t_12_readout_multi_dataset_ecoset")]:
+    for name, tag, file in [
+        ("blt_vs_imagenet", "imagenet", "biounroll_0_t_6_readout_multi_dataset_imagenet"),
+        ("blt_vs_ecoset", "ecoset", "biounroll_1_t_12_readout_multi_dataset_ecoset"),
+    ]:
         spec = create_model.__globals__["model_card"](name).weights[tag]
         assert spec.url.startswith("https://huggingface.co/novelmartis/blt_vs_model/resolve/main/")
         assert file in spec.url and cached_path(spec).name == spec.url.rsplit("/", 1)[-1]

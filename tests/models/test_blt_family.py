@@ -36,8 +36,10 @@ def test_variant_trains_a_few_steps_with_the_loss_decreasing(name):
     assert losses[-1] < losses[0], losses
 
 
-@pytest.mark.parametrize("connections, lateral, top_down", [("B", False, False), ("BL", True, False),
-                                                           ("BT", False, True), ("BLT", True, True)])
+@pytest.mark.parametrize(
+    "connections, lateral, top_down",
+    [("B", False, False), ("BL", True, False), ("BT", False, True), ("BLT", True, True)],
+)
 def test_connections_are_the_ones_named(connections, lateral, top_down):
     model = BLTNet(connections=connections, channels=(8, 16, 16), kernel_sizes=(3, 3, 3), timesteps=3)
     layers = [model.V1, model.V4, model.IT]
@@ -48,8 +50,9 @@ def test_connections_are_the_ones_named(connections, lateral, top_down):
 def test_recurrence_changes_later_steps_and_cumulative_readout_sums_them():
     torch.manual_seed(0)
     plain = BLTNet(connections="BLT", channels=(8, 16), kernel_sizes=(3, 3), timesteps=3).eval()
-    summed = BLTNet(connections="BLT", channels=(8, 16), kernel_sizes=(3, 3), timesteps=3,
-                    cumulative_readout=True).eval()
+    summed = BLTNet(
+        connections="BLT", channels=(8, 16), kernel_sizes=(3, 3), timesteps=3, cumulative_readout=True
+    ).eval()
     summed.load_state_dict(plain.state_dict())
     x = torch.randn(2, 3, 21, 21)  # odd sizes: top-down maps must still fit the layer below
     with torch.no_grad():

@@ -20,13 +20,17 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "calc"
 
 SMALL = {
     "input": {"name": "INPUT", "pixels": 16, "pixel_degrees": 0.5, "channels": 3},
-    "populations": [{"name": "V1", "n": 16 * 16 * 16, "e": 50, "w": 1.0},
-                    {"name": "V2", "n": 8 * 8 * 32, "e": 100, "w": 2.0},
-                    {"name": "V4", "n": 4 * 4 * 64, "e": 100, "w": 4.0}],
-    "projections": [{"pre": "INPUT", "post": "V1", "f": 1, "stride": 1},
-                    {"pre": "V1", "post": "V2", "f": 1, "stride": 2},
-                    {"pre": "V1", "post": "V4", "f": 0.3, "stride": 4},
-                    {"pre": "V2", "post": "V4", "f": 0.7, "stride": 2}],
+    "populations": [
+        {"name": "V1", "n": 16 * 16 * 16, "e": 50, "w": 1.0},
+        {"name": "V2", "n": 8 * 8 * 32, "e": 100, "w": 2.0},
+        {"name": "V4", "n": 4 * 4 * 64, "e": 100, "w": 4.0},
+    ],
+    "projections": [
+        {"pre": "INPUT", "post": "V1", "f": 1, "stride": 1},
+        {"pre": "V1", "post": "V2", "f": 1, "stride": 2},
+        {"pre": "V1", "post": "V4", "f": 0.3, "stride": 4},
+        {"pre": "V2", "post": "V4", "f": 0.7, "stride": 2},
+    ],
 }
 
 
@@ -42,7 +46,8 @@ def test_module_layers_and_channels_equal_the_spec(spec):
     acts = {}
     for name in backbone.layer_names:
         backbone.get_submodule(f"{name}.output").register_forward_hook(
-            lambda m, i, o, name=name: acts.__setitem__(name, o))
+            lambda m, i, o, name=name: acts.__setitem__(name, o)
+        )
     with torch.no_grad():
         out = backbone(x)
     assert backbone.layer_names == ["V1", "V2", "V4"]
@@ -95,8 +100,8 @@ def test_log_space_scaling_takes_powers_of_c_and_sigma(spec):
     _, scaled, indices = prepare(spec, output="V4", c_scale=0.5, sigma_scale=0.5)
     m = {layer.name: round(layer.channels) for layer in spec.layers}
     for a, b, idx in zip(plain, scaled, indices):
-        assert b.sigma == pytest.approx(min(1.0, a.sigma ** 0.5))
-        assert b.c == pytest.approx(a.c ** 0.5)
+        assert b.sigma == pytest.approx(min(1.0, a.sigma**0.5))
+        assert b.c == pytest.approx(a.c**0.5)
         if b.pre != "INPUT":
             assert len(idx) == round(m[b.pre] * b.c)
 

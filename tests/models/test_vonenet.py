@@ -6,7 +6,14 @@ import torch
 
 from brainlike import create_model, record
 from brainlike.errors import BrainlikeError
-from tests.reference import deterministic_value, fill_deterministic, reference, reference_input, relative_error, subsample
+from tests.reference import (
+    deterministic_value,
+    fill_deterministic,
+    reference,
+    reference_input,
+    relative_error,
+    subsample,
+)
 
 ARCHS = ["resnet50", "alexnet", "cornets"]
 PARAMS = {"resnet50": (27_500_264, 317), "alexnet": (76_661_800, 17), "cornets": (55_322_856, 155)}
@@ -81,8 +88,16 @@ def _official(model, flags, *, prefix="module.", extra=()):
 
 def test_official_checkpoint_round_trip_applies_its_flags(built, tmp_path):
     arch, model = built
-    flags = {"arch": arch.replace("resnet", "resnet_"), "stride": 4, "simple_channels": 256, "complex_channels": 256,
-             "k_exc": 20.0, "noise_mode": None, "noise_scale": 1.0, "noise_level": 1.0}
+    flags = {
+        "arch": arch.replace("resnet", "resnet_"),
+        "stride": 4,
+        "simple_channels": 256,
+        "complex_channels": 256,
+        "k_exc": 20.0,
+        "noise_mode": None,
+        "noise_scale": 1.0,
+        "noise_level": 1.0,
+    }
     path = tmp_path / f"vone{arch}_e70.pth.tar"
     torch.save(_official(model, flags), path)
     loaded = create_model(f"vonenet_{arch}", pretrained=str(path))
@@ -107,8 +122,9 @@ def test_explicit_arguments_meet_the_checkpoint_flags():
 
 def test_adversarially_trained_format_loads():
     model = create_model("vonenet_resnet50")
-    state = _official(model, {"arch": "resnet50"}, prefix="", extra=("vone_block.div_u.weight",
-                                                                     "vone_block.div_t.weight"))["state_dict"]
+    state = _official(
+        model, {"arch": "resnet50"}, prefix="", extra=("vone_block.div_u.weight", "vone_block.div_t.weight")
+    )["state_dict"]
     kept = model.adapt_checkpoint(state, {})
     assert set(kept) == set(model.state_dict())
 
@@ -125,11 +141,13 @@ def test_frontend_turns_cornet_s_into_vonecornet_s():
     original = create_model("vonenet_cornets", noise_mode=None)
 
     def original_key(key):
-        return key[len("V1."):] if key.startswith("V1.") else f"model.{key}"
+        return key[len("V1.") :] if key.startswith("V1.") else f"model.{key}"
 
     wrapped_state = wrapped.state_dict()
     assert {original_key(k) for k in wrapped_state} == set(original.state_dict())
-    wrapped.load_state_dict({k: deterministic_value(original_key(k), v.shape, v.dtype) for k, v in wrapped_state.items()})
+    wrapped.load_state_dict(
+        {k: deterministic_value(original_key(k), v.shape, v.dtype) for k, v in wrapped_state.items()}
+    )
     fill_deterministic(original)
     wrapped.V1.vone_block.set_noise(None)
     x = torch.randn(1, 3, 64, 64)

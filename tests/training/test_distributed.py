@@ -14,17 +14,50 @@ from brainlike.training.checkpoints import load_checkpoint
 
 # Same global batch (32 = 2 x 16), same items per step; only the order of the float sums differs.
 TOLERANCE = 1e-5
-ARGS = ["cornet_z", "--data", "digits", "--recipe", "digits", "--set", "image_size=8", "--set", "optimizer=sgd",
-        "--lr", "0.05", "--batch-size", "32", "--max-steps", "3", "--no-progress"]
+ARGS = [
+    "cornet_z",
+    "--data",
+    "digits",
+    "--recipe",
+    "digits",
+    "--set",
+    "image_size=8",
+    "--set",
+    "optimizer=sgd",
+    "--lr",
+    "0.05",
+    "--batch-size",
+    "32",
+    "--max-steps",
+    "3",
+    "--no-progress",
+]
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ddp")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                          "-m", "brainlike", "train", *ARGS, "-o", str(folder / "ddp")],
-                         env=env, capture_output=True, text=True, timeout=300)
+    ddp = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "brainlike",
+            "train",
+            *ARGS,
+            "-o",
+            str(folder / "ddp"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert ddp.returncode == 0, ddp.stderr[-3000:]
     assert main(["train", *ARGS, "-o", str(folder / "single")]) == 0
     return folder, ddp.stdout
@@ -43,8 +76,21 @@ def test_two_gloo_processes_give_the_single_process_weights(runs):
 
 def test_evaluate_reports_accuracy_per_step_of_a_trained_checkpoint(runs, tmp_path, capsys):
     folder, _ = runs
-    assert main(["evaluate", "cornet_z", "--data", "digits", "--pretrained", str(folder / "single"),
-                 "-o", str(tmp_path / "eval")]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "cornet_z",
+                "--data",
+                "digits",
+                "--pretrained",
+                str(folder / "single"),
+                "-o",
+                str(tmp_path / "eval"),
+            ]
+        )
+        == 0
+    )
     report = json.loads((tmp_path / "eval" / "report.json").read_text())
     assert (tmp_path / "eval" / "accuracy_per_step.png").is_file() and report["images"] == 360
     assert "readout step" in capsys.readouterr().out

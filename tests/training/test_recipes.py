@@ -7,8 +7,14 @@ import torch
 
 from brainlike.errors import BrainlikeError
 from brainlike.training.losses import clip_adaptive, inverse_frequency_weights
-from brainlike.training.recipes import (RECIPE_DIR, apply_overrides, available_recipes, load_recipe, parse_overrides,
-                                        recipe_for_model)
+from brainlike.training.recipes import (
+    RECIPE_DIR,
+    apply_overrides,
+    available_recipes,
+    load_recipe,
+    parse_overrides,
+    recipe_for_model,
+)
 from brainlike.training.schedules import make_schedule
 
 
@@ -17,11 +23,28 @@ def test_every_recipe_file_loads_and_the_published_values_hold():
     for name in available_recipes():
         assert load_recipe(name).name == name
     s = recipe_for_model("cornet_s")
-    assert (s.optimizer, s.lr, s.momentum, s.weight_decay, s.step_size, s.gamma, s.epochs) == ("sgd", 0.1, 0.9, 1e-4, 20, 0.1, 43)
+    assert (s.optimizer, s.lr, s.momentum, s.weight_decay, s.step_size, s.gamma, s.epochs) == (
+        "sgd",
+        0.1,
+        0.9,
+        1e-4,
+        20,
+        0.1,
+        43,
+    )
     assert s.train_transform == "random_resized_crop" and recipe_for_model("cornet_z").lr == 0.01
     blt = recipe_for_model("blt_vs_ecoset")
-    assert (blt.optimizer, blt.label_smoothing, blt.class_weights, blt.readout_loss, blt.grad_clip, blt.clip_value,
-            blt.precision, blt.stop_lr, blt.epochs) == ("adam", 0.1, True, "mean", "adaptive", 0.1, "mixed", 1e-6, None)
+    assert (
+        blt.optimizer,
+        blt.label_smoothing,
+        blt.class_weights,
+        blt.readout_loss,
+        blt.grad_clip,
+        blt.clip_value,
+        blt.precision,
+        blt.stop_lr,
+        blt.epochs,
+    ) == ("adam", 0.1, True, "mean", "adaptive", 0.1, "mixed", 1e-6, None)
     v1 = recipe_for_model("v1resnet50_a")
     assert (v1.lr, v1.milestones, v1.image_size, v1.weight_decay) == (0.1, (60, 80), 64, 1e-5)
 

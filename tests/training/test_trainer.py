@@ -50,9 +50,18 @@ def test_run_folder_holds_log_tensorboard_weights_and_report(digits_run):
 
 
 def _resumable_run(data, output, *, kill_at=None, resume=False):
-    recipe = load_recipe("digits").replace(image_size=12, batch_size=16, epochs=2, checkpoint_minutes=0,
-                                           train_transform="random_resized_crop", optimizer="sgd", lr=0.05,
-                                           schedule="step", step_size=1, gamma=0.5)
+    recipe = load_recipe("digits").replace(
+        image_size=12,
+        batch_size=16,
+        epochs=2,
+        checkpoint_minutes=0,
+        train_transform="random_resized_crop",
+        optimizer="sgd",
+        lr=0.05,
+        schedule="step",
+        step_size=1,
+        gamma=0.5,
+    )
 
     def kill(trainer):
         if trainer.global_step == kill_at:
@@ -60,8 +69,9 @@ def _resumable_run(data, output, *, kill_at=None, resume=False):
 
     torch.manual_seed(123)  # the resumed run starts from other weights: the checkpoint must restore them
     model = TinyRecurrent()
-    return train(model, data, recipe=recipe, output=output, progress=False, resume=resume,
-                 on_step=kill if kill_at else None)
+    return train(
+        model, data, recipe=recipe, output=output, progress=False, resume=resume, on_step=kill if kill_at else None
+    )
 
 
 def test_kill_and_resume_gives_bitwise_identical_weights(digits16, tmp_path):
@@ -111,8 +121,13 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
 
 def test_bf16_mixed_precision_on_cpu_trains(digits16, tmp_path):
     recipe = load_recipe("digits").replace(image_size=12, batch_size=16, precision="mixed", readout_loss="last")
-    result = train(TinyRecurrent(), (Subset(digits16[0], 64), Subset(digits16[1], 32)), recipe=recipe,
-                   output=tmp_path, progress=False)
+    result = train(
+        TinyRecurrent(),
+        (Subset(digits16[0], 64), Subset(digits16[1], 32)),
+        recipe=recipe,
+        output=tmp_path,
+        progress=False,
+    )
     assert result.steps == 4 and result.val.images == 32 and 0 <= result.val.top1[-1] <= 1
 
 
@@ -121,11 +136,13 @@ def test_corrupt_image_stops_training_unless_skipped(tmp_path):
 
     root = fixtures.image_folder(tmp_path / "imgs", per_class=4)
     (root / "train" / "dog" / "broken.png").write_bytes(b"\x89PNG garbage")
-    recipe = load_recipe("digits").replace(image_size=8, batch_size=3, train_transform="random_resized_crop",
-                                           val_transform="squash")
+    recipe = load_recipe("digits").replace(
+        image_size=8, batch_size=3, train_transform="random_resized_crop", val_transform="squash"
+    )
     with pytest.raises(BrainlikeError, match="broken.png"):
         train(TinyRecurrent(num_classes=2), root, recipe=recipe, output=tmp_path / "a", progress=False)
     with pytest.warns(UserWarning, match="broken.png"):
-        result = train(TinyRecurrent(num_classes=2), root, recipe=recipe, output=tmp_path / "b", progress=False,
-                       skip_bad=True)
+        result = train(
+            TinyRecurrent(num_classes=2), root, recipe=recipe, output=tmp_path / "b", progress=False, skip_bad=True
+        )
     assert result.steps == 3 and result.val.images == 8

@@ -26,10 +26,21 @@ import torch.nn.functional as F
 from brainlike.errors import BrainlikeError
 
 CORRUPTIONS = (
-    "gaussian_noise", "shot_noise", "impulse_noise",
-    "defocus_blur", "glass_blur", "motion_blur", "zoom_blur",
-    "snow", "frost", "fog", "brightness",
-    "contrast", "elastic_transform", "pixelate", "jpeg_compression",
+    "gaussian_noise",
+    "shot_noise",
+    "impulse_noise",
+    "defocus_blur",
+    "glass_blur",
+    "motion_blur",
+    "zoom_blur",
+    "snow",
+    "frost",
+    "fog",
+    "brightness",
+    "contrast",
+    "elastic_transform",
+    "pixelate",
+    "jpeg_compression",
 )
 SEVERITIES = (1, 2, 3, 4, 5)
 _SEEDED_BY_ARGUMENT = ("impulse_noise", "glass_blur")
@@ -126,8 +137,12 @@ def corrupt_batch(images: torch.Tensor, name: str, severity: int, seeds: list[in
         return _to_uint8(x + noise * _GAUSSIAN_SCALE[s])
     if name == "shot_noise":
         rate = _SHOT_RATE[s]
-        counts = torch.stack([torch.poisson(image * rate, generator=torch.Generator(device).manual_seed(seed))
-                              for image, seed in zip(x, seeds)])
+        counts = torch.stack(
+            [
+                torch.poisson(image * rate, generator=torch.Generator(device).manual_seed(seed))
+                for image, seed in zip(x, seeds)
+            ]
+        )
         return _to_uint8(counts / rate)
     if name == "impulse_noise":
         # salt and pepper: a fraction `amount` of the values, half set to 1 and half to 0
@@ -153,4 +168,4 @@ def _filter2d_reflect(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     padded = F.pad(x, (pad, pad, pad, pad), mode="reflect")
     size = padded.shape[-2:]
     spectrum = torch.fft.rfft2(padded) * torch.fft.rfft2(kernel.flip(0, 1), s=size)
-    return torch.fft.irfft2(spectrum, s=size)[..., 2 * pad:, 2 * pad:]
+    return torch.fft.irfft2(spectrum, s=size)[..., 2 * pad :, 2 * pad :]

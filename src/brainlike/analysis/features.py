@@ -46,6 +46,7 @@ WRITE_QUEUE_BATCHES = 2
 
 # --------------------------------------------------------------------------------------- stimuli
 
+
 def list_stimuli(stimuli: str | os.PathLike | Sequence[str | os.PathLike]) -> tuple[list[str], list[Path]]:
     """(ids, paths) of the images to extract.
 
@@ -56,8 +57,10 @@ def list_stimuli(stimuli: str | os.PathLike | Sequence[str | os.PathLike]) -> tu
     if isinstance(stimuli, (str, os.PathLike)):
         source = Path(stimuli)
         if source.is_dir():
-            paths = sorted((p for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()),
-                           key=lambda p: p.relative_to(source).as_posix())
+            paths = sorted(
+                (p for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()),
+                key=lambda p: p.relative_to(source).as_posix(),
+            )
             ids = [p.relative_to(source).as_posix() for p in paths]
             if not paths:
                 raise BrainlikeError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) under {source}")
@@ -114,6 +117,7 @@ def collate_images(items: list[tuple[torch.Tensor, str]], memory_format: torch.m
 
 # --------------------------------------------------------------------------------------- layers
 
+
 @dataclass(frozen=True)
 class Layer:
     """One (area, step) of an extraction."""
@@ -143,6 +147,7 @@ def plan_layers(card: ModelCard, areas: Iterable[str] | None, steps: Sequence[in
 
 # --------------------------------------------------------------------------------------- writing
 
+
 def _chunk_rows(row_shape: tuple[int, ...], batch_size: int, rows: int) -> int:
     """The largest divisor of the batch size whose chunk stays under CHUNK_BYTES, so batches fill whole chunks."""
     row_bytes = 4 * int(np.prod(row_shape, dtype=np.int64))
@@ -161,8 +166,16 @@ def _settings(card: ModelCard, layers: list[Layer], pool: str, precision: str) -
     }
 
 
-def _open_output(path: Path, ids: list[str], card: ModelCard, layers: list[Layer], pool: str,
-                 precision: str, weights: str, overwrite: bool) -> h5py.File | None:
+def _open_output(
+    path: Path,
+    ids: list[str],
+    card: ModelCard,
+    layers: list[Layer],
+    pool: str,
+    precision: str,
+    weights: str,
+    overwrite: bool,
+) -> h5py.File | None:
     """The file to write into, positioned by its `rows_done`; None when the same extraction is complete."""
     settings = _settings(card, layers, pool, precision)
     if path.exists() and not overwrite:
@@ -174,13 +187,16 @@ def _open_output(path: Path, ids: list[str], card: ModelCard, layers: list[Layer
                     differs.append("stimuli")
                 complete = same_format and handle.attrs["rows_done"] >= handle.attrs["rows_total"]
         except OSError as error:
-            raise BrainlikeError(f"{path} exists but cannot be opened as HDF5 ({error}); "
-                                 "delete it or extract with overwrite") from None
+            raise BrainlikeError(
+                f"{path} exists but cannot be opened as HDF5 ({error}); delete it or extract with overwrite"
+            ) from None
         if not same_format:
             raise BrainlikeError(f"{path} exists and is not a brainlike features file; choose another name")
         if differs:
-            raise BrainlikeError(f"{path} holds a different extraction ({', '.join(differs)} differ); "
-                                 "delete it, choose another name, or extract with overwrite")
+            raise BrainlikeError(
+                f"{path} holds a different extraction ({', '.join(differs)} differ); "
+                "delete it, choose another name, or extract with overwrite"
+            )
         return None if complete else h5py.File(path, "r+")
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = h5py.File(path, "w")
@@ -200,14 +216,19 @@ def _dataset(handle: h5py.File, layer: Layer, row_shape: tuple[int, ...], batch_
     if layer.key in handle:
         dataset = handle[layer.key]
         if dataset.shape[1:] != row_shape:
-            raise BrainlikeError(f"{layer.name}: the file holds rows of shape {dataset.shape[1:]}, "
-                                 f"the model gives {row_shape}")
+            raise BrainlikeError(
+                f"{layer.name}: the file holds rows of shape {dataset.shape[1:]}, the model gives {row_shape}"
+            )
         return dataset
     rows = int(handle.attrs["rows_total"])
     dataset = handle.create_dataset(
-        layer.key, shape=(rows, *row_shape), dtype="float32",
+        layer.key,
+        shape=(rows, *row_shape),
+        dtype="float32",
         chunks=(_chunk_rows(row_shape, batch_size, rows), *row_shape),
-        compression="gzip", compression_opts=1, shuffle=True,
+        compression="gzip",
+        compression_opts=1,
+        shuffle=True,
     )
     bin_ms = layer.time_bin
     dataset.attrs["layer"] = layer.name
@@ -271,6 +292,7 @@ class _Writer(threading.Thread):
 
 
 # --------------------------------------------------------------------------------------- extraction
+
 
 def spare_cores(device: str = "cpu") -> int:
     """The cores the model's compute threads leave free (on a GPU one thread feeds the device)."""
@@ -338,8 +360,17 @@ def extract_features(
     layers = plan_layers(card, areas, steps)
     output = Path(output)
     workers = decode_workers(device) if workers is None else workers
-    options = dict(requested_steps=steps, pool=pool, batch_size=batch_size, workers=workers, precision=precision,
-                   device=device, weights=weights, overwrite=overwrite, progress=progress)
+    options = dict(
+        requested_steps=steps,
+        pool=pool,
+        batch_size=batch_size,
+        workers=workers,
+        precision=precision,
+        device=device,
+        weights=weights,
+        overwrite=overwrite,
+        progress=progress,
+    )
     if world == 1:
         _extract(model, card, layers, ids, paths, output, **options)
         return output
@@ -378,8 +409,24 @@ def _share_weights(model: nn.Module) -> None:
             tensor.copy_(shared)
 
 
-def _extract(model, card, layers, ids, paths, output, *, requested_steps, pool, batch_size, workers, precision, device,
-             weights, overwrite, progress) -> None:
+def _extract(
+    model,
+    card,
+    layers,
+    ids,
+    paths,
+    output,
+    *,
+    requested_steps,
+    pool,
+    batch_size,
+    workers,
+    precision,
+    device,
+    weights,
+    overwrite,
+    progress,
+) -> None:
     from tqdm import tqdm
 
     handle = _open_output(output, ids, card, layers, pool, precision, weights, overwrite)
@@ -389,14 +436,22 @@ def _extract(model, card, layers, ids, paths, output, *, requested_steps, pool, 
         start = int(handle.attrs["rows_done"])
         memory_format = image_layout(device)  # decode straight into the layout record() runs in
         collate = partial(collate_images, memory_format=memory_format)
-        loader = DataLoader(ImageFiles(paths, card.preprocessing, card.input_size, start), batch_size=batch_size,
-                            num_workers=workers, collate_fn=collate, pin_memory=torch.device(device).type == "cuda",
-                            persistent_workers=False)
+        loader = DataLoader(
+            ImageFiles(paths, card.preprocessing, card.input_size, start),
+            batch_size=batch_size,
+            num_workers=workers,
+            collate_fn=collate,
+            pin_memory=torch.device(device).type == "cuda",
+            persistent_workers=False,
+        )
         writer = _Writer(handle, layers, batch_size, background=spare_cores(device) > 0)
         area_names = list(dict.fromkeys(layer.area.name for layer in layers))
         # record() returns the kept steps of each area in order; where each layer sits in that list:
-        position = {(layer.area.name, layer.step): i for name in area_names
-                    for i, layer in enumerate(l for l in layers if l.area.name == name)}
+        position = {
+            (layer.area.name, layer.step): i
+            for name in area_names
+            for i, layer in enumerate(l for l in layers if l.area.name == name)
+        }
         row, pixels = start, None
         try:
             with tqdm(total=len(ids), initial=start, unit="img", disable=not progress, desc=output.name) as bar:
@@ -406,11 +461,12 @@ def _extract(model, card, layers, ids, paths, output, *, requested_steps, pool, 
                         raise BrainlikeError(bad[0][1])
                     if pixels is None:  # one buffer for all batches: the model keeps no reference to its input
                         pixels = torch.empty(x.shape, device=device, memory_format=memory_format)
-                    x = normalize(x.to(device, non_blocking=True), card.preprocessing, out=pixels[:len(x)])
-                    recorded = record(model, x, areas=area_names, steps=requested_steps, precision=precision,
-                                      pool=pool)
-                    arrays = [recorded[layer.area.name][position[layer.area.name, layer.step]].cpu().numpy()
-                              for layer in layers]
+                    x = normalize(x.to(device, non_blocking=True), card.preprocessing, out=pixels[: len(x)])
+                    recorded = record(model, x, areas=area_names, steps=requested_steps, precision=precision, pool=pool)
+                    arrays = [
+                        recorded[layer.area.name][position[layer.area.name, layer.step]].cpu().numpy()
+                        for layer in layers
+                    ]
                     writer.put(row, arrays)
                     row += len(x)
                     bar.update(len(x))
@@ -438,17 +494,23 @@ def merge_features(parts: Sequence[str | os.PathLike], output: str | os.PathLike
             merged.create_dataset("stimulus_id", data=np.array(ids, dtype=object), dtype=h5py.string_dtype())
             for key in _dataset_keys(first):
                 source = first[key]
-                target = merged.create_dataset(key, shape=(len(ids), *source.shape[1:]), dtype=source.dtype,
-                                               chunks=source.chunks, compression="gzip", compression_opts=1,
-                                               shuffle=True)
+                target = merged.create_dataset(
+                    key,
+                    shape=(len(ids), *source.shape[1:]),
+                    dtype=source.dtype,
+                    chunks=source.chunks,
+                    compression="gzip",
+                    compression_opts=1,
+                    shuffle=True,
+                )
                 for name, value in source.attrs.items():
                     target.attrs[name] = value
                 row = 0
                 for handle in handles:
                     part = handle[key]
                     for lo in range(0, len(part), 256):
-                        block = part[lo:lo + 256]
-                        target[row:row + len(block)] = block
+                        block = part[lo : lo + 256]
+                        target[row : row + len(block)] = block
                         row += len(block)
     finally:
         for handle in handles:
@@ -457,6 +519,7 @@ def merge_features(parts: Sequence[str | os.PathLike], output: str | os.PathLike
 
 
 # --------------------------------------------------------------------------------------- reading
+
 
 def _dataset_keys(handle: h5py.File) -> list[str]:
     return [f"features/{area}/t{step}" for area, step in json.loads(handle.attrs["layers"])]
@@ -467,8 +530,9 @@ def _check_complete(handle: h5py.File, path) -> None:
         raise BrainlikeError(f"{path} is not a brainlike features file")
     done, total = int(handle.attrs["rows_done"]), int(handle.attrs["rows_total"])
     if done < total:
-        raise BrainlikeError(f"{path} is incomplete ({done} of {total} stimuli); run the same extraction "
-                             "again to resume it")
+        raise BrainlikeError(
+            f"{path} is incomplete ({done} of {total} stimuli); run the same extraction again to resume it"
+        )
 
 
 def open_features(path: str | os.PathLike) -> h5py.File:
@@ -504,17 +568,28 @@ def _layer_array(handle: h5py.File, area: str, step: int):
 
     key = f"features/{area}/t{step}"
     if key not in handle:
-        raise BrainlikeError(f"the file has no features for {layer_name(area, step)}; "
-                             f"it has {', '.join(layer_name(a, t) for a, t in json.loads(handle.attrs['layers']))}")
+        raise BrainlikeError(
+            f"the file has no features for {layer_name(area, step)}; "
+            f"it has {', '.join(layer_name(a, t) for a, t in json.loads(handle.attrs['layers']))}"
+        )
     dataset = handle[key]
     values = dataset[()]
     start, end = (float(v) for v in dataset.attrs["time_bin_ms"])
-    dims = ("stimulus", "channel", "y", "x")[:values.ndim]
+    dims = ("stimulus", "channel", "y", "x")[: values.ndim]
     coords = {"stimulus": list(handle["stimulus_id"].asstr()[()]), "channel": np.arange(values.shape[1])}
     coords.update({d: np.arange(n) for d, n in zip(dims[2:], values.shape[2:])})
-    return xr.DataArray(values, dims=dims, coords=coords, name=dataset.attrs["layer"],
-                        attrs={"area": area, "step": step, "time_bin_ms": (start, end),
-                               "image_dependent": bool(dataset.attrs["image_dependent"])})
+    return xr.DataArray(
+        values,
+        dims=dims,
+        coords=coords,
+        name=dataset.attrs["layer"],
+        attrs={
+            "area": area,
+            "step": step,
+            "time_bin_ms": (start, end),
+            "image_dependent": bool(dataset.attrs["image_dependent"]),
+        },
+    )
 
 
 def load_layer(path: str | os.PathLike, area: str, step: int):
@@ -523,8 +598,7 @@ def load_layer(path: str | os.PathLike, area: str, step: int):
         return _layer_array(handle, area, step)
 
 
-def load_features(path: str | os.PathLike, *, areas: Iterable[str] | None = None,
-                  steps: Iterable[int] | None = None):
+def load_features(path: str | os.PathLike, *, areas: Iterable[str] | None = None, steps: Iterable[int] | None = None):
     """The features as one xarray DataArray with dims (stimulus, neuroid).
 
     Each neuroid carries the coordinates layer, area, step, time_bin_ms (bin start; NaN for a step with
@@ -534,12 +608,17 @@ def load_features(path: str | os.PathLike, *, areas: Iterable[str] | None = None
     import xarray as xr
 
     with open_features(path) as handle:
-        pairs = [(a, t) for a, t in json.loads(handle.attrs["layers"])
-                 if (areas is None or a in set(areas)) and (steps is None or t in set(steps))]
+        pairs = [
+            (a, t)
+            for a, t in json.loads(handle.attrs["layers"])
+            if (areas is None or a in set(areas)) and (steps is None or t in set(steps))
+        ]
         if not pairs:
             raise BrainlikeError(f"no layers in {path} match areas={areas} steps={steps}")
-        blocks, coords = [], {k: [] for k in
-                              ("layer", "area", "step", "time_bin_ms", "time_bin_end_ms", "channel", "y", "x")}
+        blocks, coords = (
+            [],
+            {k: [] for k in ("layer", "area", "step", "time_bin_ms", "time_bin_end_ms", "channel", "y", "x")},
+        )
         for area, step in pairs:
             layer = _layer_array(handle, area, step)
             values = layer.values.reshape(len(layer.stimulus), -1)
@@ -558,7 +637,9 @@ def load_features(path: str | os.PathLike, *, areas: Iterable[str] | None = None
         attrs = {k: (v if not isinstance(v, np.generic) else v.item()) for k, v in handle.attrs.items()}
         ids = list(handle["stimulus_id"].asstr()[()])
     return xr.DataArray(
-        np.concatenate(blocks, axis=1), dims=("stimulus", "neuroid"),
+        np.concatenate(blocks, axis=1),
+        dims=("stimulus", "neuroid"),
         coords={"stimulus": ids, **{k: ("neuroid", np.concatenate(v)) for k, v in coords.items()}},
-        attrs=attrs, name="features",
+        attrs=attrs,
+        name="features",
     )

@@ -34,6 +34,7 @@ PLS_COMPONENTS = 25
 
 # --------------------------------------------------------------------------------------- data
 
+
 @dataclass(frozen=True)
 class NeuralData:
     """Responses (repetition, stimulus, neuroid), with a last axis of time bins when `time_bins_ms` is
@@ -48,12 +49,16 @@ class NeuralData:
         r = self.responses
         if self.time_bins_ms:
             if r.ndim != 4 or r.shape[-1] != len(self.time_bins_ms):
-                raise BrainlikeError(f"time-binned neural responses must be (stimulus, neuroid, time_bin) or "
-                                     f"(repetition, stimulus, neuroid, time_bin) with {len(self.time_bins_ms)} "
-                                     f"time bins, got shape {r.shape}")
+                raise BrainlikeError(
+                    f"time-binned neural responses must be (stimulus, neuroid, time_bin) or "
+                    f"(repetition, stimulus, neuroid, time_bin) with {len(self.time_bins_ms)} "
+                    f"time bins, got shape {r.shape}"
+                )
         elif r.ndim != 3:
-            raise BrainlikeError(f"neural responses must be (stimulus, neuroid) or (repetition, stimulus, "
-                                 f"neuroid), got shape {r.shape} (time-binned data needs its time_bin_ms)")
+            raise BrainlikeError(
+                f"neural responses must be (stimulus, neuroid) or (repetition, stimulus, "
+                f"neuroid), got shape {r.shape} (time-binned data needs its time_bin_ms)"
+            )
         if r.shape[1] != len(self.stimulus_ids):
             raise BrainlikeError(f"{len(self.stimulus_ids)} stimulus ids for {r.shape[1]} stimuli in the responses")
         if len(self.neuroid_ids) != r.shape[2]:
@@ -75,8 +80,10 @@ class NeuralData:
         """(time bin, responses in it) per time bin; one (None, self) for data without time bins."""
         if not self.time_bins_ms:
             return [(None, self)]
-        return [(b, NeuralData(self.stimulus_ids, self.responses[..., k], self.neuroid_ids))
-                for k, b in enumerate(self.time_bins_ms)]
+        return [
+            (b, NeuralData(self.stimulus_ids, self.responses[..., k], self.neuroid_ids))
+            for k, b in enumerate(self.time_bins_ms)
+        ]
 
 
 def _time_bins(time_bins_ms) -> tuple[TimeBin, ...]:
@@ -90,8 +97,9 @@ def _time_bins(time_bins_ms) -> tuple[TimeBin, ...]:
     return tuple((float(a), float(b)) for a, b in bins)
 
 
-def neural_data(stimulus_ids: Sequence[str], responses, neuroid_ids: Sequence[str] | None = None,
-                time_bins_ms=None) -> NeuralData:
+def neural_data(
+    stimulus_ids: Sequence[str], responses, neuroid_ids: Sequence[str] | None = None, time_bins_ms=None
+) -> NeuralData:
     """NeuralData from arrays: responses (stimulus, neuroid) or (repetition, stimulus, neuroid), each with a
     last time-bin axis when `time_bins_ms` ((bins, 2) start and end in ms) is given."""
     responses = np.asarray(responses, dtype=np.float64)
@@ -142,8 +150,10 @@ def _load_netcdf(path: Path) -> NeuralData:
         raise BrainlikeError(f"cannot read {path} as one xarray DataArray: {error}") from None
     extra = set(array.dims) - {"stimulus", "neuroid", "repetition", "time_bin"}
     if {"stimulus", "neuroid"} - set(array.dims) or extra:
-        raise BrainlikeError(f"{path} must have dims stimulus, neuroid and optionally repetition and time_bin; "
-                             f"it has {', '.join(map(str, array.dims))}")
+        raise BrainlikeError(
+            f"{path} must have dims stimulus, neuroid and optionally repetition and time_bin; "
+            f"it has {', '.join(map(str, array.dims))}"
+        )
     order = [d for d in ("repetition", "stimulus", "neuroid", "time_bin") if d in array.dims]
     array = array.transpose(*order)
     bins = None
@@ -163,11 +173,13 @@ def match_stimuli(feature_ids: Sequence[str], neural_ids: Sequence[str]) -> np.n
     if missing:
         raise BrainlikeError(
             f"{len(missing)} of {len(neural_ids)} neural stimulus ids are not in the features "
-            f"(e.g. {missing[0]!r}; feature ids look like {feature_ids[0]!r}); the ids must match exactly")
+            f"(e.g. {missing[0]!r}; feature ids look like {feature_ids[0]!r}); the ids must match exactly"
+        )
     return np.array([where[s] for s in neural_ids])
 
 
 # --------------------------------------------------------------------------------------- statistics
+
 
 def pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pearson r between matching columns of a and b (N, M); 0 where a column is constant."""
@@ -192,8 +204,7 @@ def split_half_means(responses: np.ndarray, *, splits: int, seed: int, what: str
     rng = np.random.default_rng(seed)
     for _ in range(splits):
         order = rng.permutation(reps)
-        yield (responses[order[:reps // 2]].mean(axis=0),
-               responses[order[reps // 2:2 * (reps // 2)]].mean(axis=0))
+        yield (responses[order[: reps // 2]].mean(axis=0), responses[order[reps // 2 : 2 * (reps // 2)]].mean(axis=0))
 
 
 def noise_ceiling(responses: np.ndarray, *, splits: int = 10, seed: int = 0) -> np.ndarray:
@@ -224,8 +235,9 @@ class Predictivity:
     normalized: float | None
 
 
-def predictivity(features, responses, *, method: str = "ridge", folds: int = 5, seed: int = 0,
-                 ceiling: np.ndarray | None = None) -> Predictivity:
+def predictivity(
+    features, responses, *, method: str = "ridge", folds: int = 5, seed: int = 0, ceiling: np.ndarray | None = None
+) -> Predictivity:
     """Cross-validated linear predictivity of responses (N, M) or (repetition, N, M) from features (N, ...)."""
     from sklearn.model_selection import KFold
 
@@ -259,11 +271,13 @@ def rdm_ceiling(responses: np.ndarray, *, metric: str = "correlation", splits: i
     from brainlike.analysis.rsa import compare_rdms, rdm
 
     halves = split_half_means(responses, splits=splits, seed=seed, what="an RDM ceiling")
-    return float(np.mean([spearman_brown(np.array(compare_rdms(rdm(a, metric), rdm(b, metric), "spearman")))
-                          for a, b in halves]))
+    return float(
+        np.mean([spearman_brown(np.array(compare_rdms(rdm(a, metric), rdm(b, metric), "spearman"))) for a, b in halves])
+    )
 
 
 # --------------------------------------------------------------------------------------- comparison
+
 
 @dataclass(frozen=True)
 class LayerScore:
@@ -310,7 +324,9 @@ def _targets(data: NeuralData, method: str, metric: str, seed: int) -> list[_Tar
             ceiling = rdm_ceiling(part.responses, metric=metric, seed=seed) if repeated else None
             targets.append(_Target(time_bin, part, rdm(part.mean, metric), ceiling))
         else:
-            targets.append(_Target(time_bin, part, None, noise_ceiling(part.responses, seed=seed) if repeated else None))
+            targets.append(
+                _Target(time_bin, part, None, noise_ceiling(part.responses, seed=seed) if repeated else None)
+            )
     return targets
 
 
@@ -334,9 +350,17 @@ def _rdm_score(model_rdm: np.ndarray, neural_rdm: np.ndarray, *, bootstrap: int,
     return spread.value, (spread.ci_low, spread.ci_high)
 
 
-def compare_features(features: str | Path, neural: str | Path | NeuralData, *, method: str = "ridge",
-                     folds: int = 5, seed: int = 0, bootstrap: int = 100, metric: str = "correlation",
-                     progress: bool = True) -> list[LayerScore]:
+def compare_features(
+    features: str | Path,
+    neural: str | Path | NeuralData,
+    *,
+    method: str = "ridge",
+    folds: int = 5,
+    seed: int = 0,
+    bootstrap: int = 100,
+    metric: str = "correlation",
+    progress: bool = True,
+) -> list[LayerScore]:
     """Score every (area, step) of a features file against neural data, reading one layer at a time;
     time-binned data gives one score per layer and neural time bin."""
     from tqdm import tqdm
@@ -362,18 +386,40 @@ def compare_features(features: str | Path, neural: str | Path | NeuralData, *, m
             if method == "rsa":
                 score, ci = _rdm_score(model_rdm, target.rdm, bootstrap=bootstrap, seed=seed)
                 normalized = score / target.ceiling if target.ceiling else None
-                scores.append(LayerScore(**named, score=score, ceiling=target.ceiling, normalized=normalized, ci=ci,
-                                         neural_bin_ms=target.time_bin))
+                scores.append(
+                    LayerScore(
+                        **named,
+                        score=score,
+                        ceiling=target.ceiling,
+                        normalized=normalized,
+                        ci=ci,
+                        neural_bin_ms=target.time_bin,
+                    )
+                )
             else:
-                fit = predictivity(x, target.data.responses, method=method, folds=folds, seed=seed,
-                                   ceiling=target.ceiling)
-                scores.append(LayerScore(**named, score=fit.score, ceiling=fit.ceiling_score,
-                                         normalized=fit.normalized, neural_bin_ms=target.time_bin))
+                fit = predictivity(
+                    x, target.data.responses, method=method, folds=folds, seed=seed, ceiling=target.ceiling
+                )
+                scores.append(
+                    LayerScore(
+                        **named,
+                        score=fit.score,
+                        ceiling=fit.ceiling_score,
+                        normalized=fit.normalized,
+                        neural_bin_ms=target.time_bin,
+                    )
+                )
     return _mark_time_matched(scores) if data.time_bins_ms else scores
 
 
-def _annotated_heatmap(grid: np.ndarray, rows: list[str], columns: list[str], xlabel: str, title: str,
-                       outlined: Sequence[tuple[int, int]] = ()):
+def _annotated_heatmap(
+    grid: np.ndarray,
+    rows: list[str],
+    columns: list[str],
+    xlabel: str,
+    title: str,
+    outlined: Sequence[tuple[int, int]] = (),
+):
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
@@ -418,8 +464,14 @@ def time_bin_heatmap(scores: Sequence[LayerScore], title: str):
         grid[i, j] = s.value
         if s.time_matched:
             outlined.append((i, j))
-    return _annotated_heatmap(grid, layers, [_bin_label(b) for b in bins], "neural time bin (ms)",
-                              title + "; outlined: the model's time mapping", outlined)
+    return _annotated_heatmap(
+        grid,
+        layers,
+        [_bin_label(b) for b in bins],
+        "neural time bin (ms)",
+        title + "; outlined: the model's time mapping",
+        outlined,
+    )
 
 
 def _time_mapping_section(scores: Sequence[LayerScore]) -> tuple[list[str], list[list]]:
@@ -430,50 +482,90 @@ def _time_mapping_section(scores: Sequence[LayerScore]) -> tuple[list[str], list
         in_bin = [s for s in scores if s.neural_bin_ms == neural_bin]
         best = max(in_bin, key=lambda s: s.value)
         mapped = {s.area: s for s in in_bin if s.time_matched}
-        rows.append([_bin_label(neural_bin), f"{best.layer} ({best.value:.3f})"]
-                    + [f"t{mapped[a].step}: {mapped[a].value:.3f}" if a in mapped else "-" for a in areas])
+        rows.append(
+            [_bin_label(neural_bin), f"{best.layer} ({best.value:.3f})"]
+            + [f"t{mapped[a].step}: {mapped[a].value:.3f}" if a in mapped else "-" for a in areas]
+        )
     return ["neural bin ms", "best layer (score)", *areas], rows
 
 
-def compare_report(features: str | Path, neural: str | Path, output: str | Path, *, method: str = "ridge",
-                   folds: int = 5, seed: int = 0, bootstrap: int = 100, progress: bool = True) -> Path:
+def compare_report(
+    features: str | Path,
+    neural: str | Path,
+    output: str | Path,
+    *,
+    method: str = "ridge",
+    folds: int = 5,
+    seed: int = 0,
+    bootstrap: int = 100,
+    progress: bool = True,
+) -> Path:
     """`brainlike compare`: scores per area and step (and neural time bin, where the recordings have them)
     as report.json, report.md and heatmap PNGs."""
     from brainlike.report import Report, markdown_table
 
-    scores = compare_features(features, neural, method=method, folds=folds, seed=seed, bootstrap=bootstrap,
-                              progress=progress)
+    scores = compare_features(
+        features, neural, method=method, folds=folds, seed=seed, bootstrap=bootstrap, progress=progress
+    )
     what = "RDM Spearman rho" if method == "rsa" else f"{method} predictivity (median Pearson r)"
     ceiled = scores[0].ceiling is not None
     binned = scores[0].neural_bin_ms is not None
     report = Report(Path(output), f"{Path(features).name} vs {Path(neural).name}: {what}")
     best = max(scores, key=lambda s: s.value)
-    report.add_section("Best layer", f"{best.layer} ({best.area}, step {best.step}"
-                       + (f", neural bin {_bin_label(best.neural_bin_ms)} ms" if binned else "")
-                       + f"): score {best.score:.3f}"
-                       + (f", ceiling-normalised {best.normalized:.3f}" if best.normalized is not None else ""))
+    report.add_section(
+        "Best layer",
+        f"{best.layer} ({best.area}, step {best.step}"
+        + (f", neural bin {_bin_label(best.neural_bin_ms)} ms" if binned else "")
+        + f"): score {best.score:.3f}"
+        + (f", ceiling-normalised {best.normalized:.3f}" if best.normalized is not None else ""),
+    )
     if binned:
         header, rows = _time_mapping_section(scores)
-        report.add_section("Per neural time bin", "The best layer in each bin, and each area's score at the step "
-                           "the model's time mapping assigns to the bin (the step whose committed bin starts "
-                           "nearest):\n\n" + markdown_table(header, rows))
-    rows = [[s.layer, s.area, s.step, "-" if s.time_bin_ms is None else _bin_label(s.time_bin_ms)]
-            + ([_bin_label(s.neural_bin_ms), "yes" if s.time_matched else ""] if binned else [])
-            + [s.score, "-" if s.ceiling is None else s.ceiling, "-" if s.normalized is None else s.normalized,
-               "-" if s.ci is None else f"{s.ci[0]:.3f}..{s.ci[1]:.3f}"] for s in scores]
-    report.add_section("Scores per area and time step", markdown_table(
-        ["layer", "area", "step", "time bin ms"] + (["neural bin ms", "time-matched"] if binned else [])
-        + ["score", "ceiling", "normalised", "95% CI"], rows))
+        report.add_section(
+            "Per neural time bin",
+            "The best layer in each bin, and each area's score at the step "
+            "the model's time mapping assigns to the bin (the step whose committed bin starts "
+            "nearest):\n\n" + markdown_table(header, rows),
+        )
+    rows = [
+        [s.layer, s.area, s.step, "-" if s.time_bin_ms is None else _bin_label(s.time_bin_ms)]
+        + ([_bin_label(s.neural_bin_ms), "yes" if s.time_matched else ""] if binned else [])
+        + [
+            s.score,
+            "-" if s.ceiling is None else s.ceiling,
+            "-" if s.normalized is None else s.normalized,
+            "-" if s.ci is None else f"{s.ci[0]:.3f}..{s.ci[1]:.3f}",
+        ]
+        for s in scores
+    ]
+    report.add_section(
+        "Scores per area and time step",
+        markdown_table(
+            ["layer", "area", "step", "time bin ms"]
+            + (["neural bin ms", "time-matched"] if binned else [])
+            + ["score", "ceiling", "normalised", "95% CI"],
+            rows,
+        ),
+    )
     if not ceiled:
-        report.add_section("Noise ceiling", "The neural data has one repetition per stimulus, so no ceiling "
-                                            "was estimated and the heatmaps show raw scores.")
-    report.data.update(method=method, folds=folds, seed=seed, features=str(features), neural=str(neural),
-                       best_layer=best.layer, scores=scores)
+        report.add_section(
+            "Noise ceiling",
+            "The neural data has one repetition per stimulus, so no ceiling "
+            "was estimated and the heatmaps show raw scores.",
+        )
+    report.data.update(
+        method=method,
+        folds=folds,
+        seed=seed,
+        features=str(features),
+        neural=str(neural),
+        best_layer=best.layer,
+        scores=scores,
+    )
     title = what + (" / ceiling" if ceiled else "")
     if binned:
         report.data["best_neural_bin_ms"] = best.neural_bin_ms
-        report.add_figure("scores", time_bin_heatmap(scores, title),
-                          caption=f"{what} per layer and neural time bin")
+        report.add_figure("scores", time_bin_heatmap(scores, title), caption=f"{what} per layer and neural time bin")
     else:
         report.add_figure("scores", score_heatmap(scores, title), caption=f"{what} per area and time step")
     return report.write()

@@ -25,7 +25,13 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from torchvision.transforms import v2
 
 from brainlike.analysis.corruptions import (
-    CORRUPTIONS, SEVERITIES, check, corrupt, corrupt_batch, corruption_seed, faster_batched,
+    CORRUPTIONS,
+    SEVERITIES,
+    check,
+    corrupt,
+    corrupt_batch,
+    corruption_seed,
+    faster_batched,
 )
 from brainlike.errors import BrainlikeError
 from brainlike.report import Report, markdown_table, to_jsonable, write_atomic
@@ -51,7 +57,9 @@ class RobustnessResult:
         return 1 - self.clean[step]
 
 
-def corruption_errors(errors: Mapping[str, Mapping[int, float]], baseline: Mapping[str, Mapping[int, float]]) -> dict[str, float]:
+def corruption_errors(
+    errors: Mapping[str, Mapping[int, float]], baseline: Mapping[str, Mapping[int, float]]
+) -> dict[str, float]:
     """CE per corruption: the model's summed errors over severities over the baseline's."""
     result = {}
     for name, cells in errors.items():
@@ -145,17 +153,29 @@ def _batches(loader, preset: str, device: torch.device, batched: tuple[str, int,
         pixels = pixels.to(device)
         if batched is not None:
             name, severity, seed = batched
-            pixels = corrupt_batch(pixels, name, severity,
-                                   [corruption_seed(seed, int(i), name, severity) for i in indices])
+            pixels = corrupt_batch(
+                pixels, name, severity, [corruption_seed(seed, int(i), name, severity) for i in indices]
+            )
         yield normalize(pixels, preset), labels
 
 
-def evaluate_robustness(model: torch.nn.Module, dataset, *, corruptions: Sequence[str] = CORRUPTIONS,
-                        severities: Sequence[int] = SEVERITIES, seed: int = 0, batch_size: int = 64,
-                        workers: int = 0, precision: str = "fp32", reference: bool = False,
-                        limit: int | None = None, state_path: str | Path | None = None,
-                        size: int | None = None, preprocessing: str | None = None,
-                        progress: bool = False) -> RobustnessResult:
+def evaluate_robustness(
+    model: torch.nn.Module,
+    dataset,
+    *,
+    corruptions: Sequence[str] = CORRUPTIONS,
+    severities: Sequence[int] = SEVERITIES,
+    seed: int = 0,
+    batch_size: int = 64,
+    workers: int = 0,
+    precision: str = "fp32",
+    reference: bool = False,
+    limit: int | None = None,
+    state_path: str | Path | None = None,
+    size: int | None = None,
+    preprocessing: str | None = None,
+    progress: bool = False,
+) -> RobustnessResult:
     """Clean and corrupted top-1 per readout step of `model` on `dataset`.
 
     reference: use the per-image reference implementation even where a faster batched one exists.
@@ -178,8 +198,14 @@ def evaluate_robustness(model: torch.nn.Module, dataset, *, corruptions: Sequenc
     size, preprocessing = size or card.input_size, preprocessing or card.preprocessing
     if limit is not None and limit < len(dataset):
         dataset = Subset(dataset, np.linspace(0, len(dataset) - 1, limit).round().astype(int).tolist())
-    settings = {"model": card.name, "images": len(dataset), "seed": seed, "reference": reference,
-                "preprocessing": preprocessing, "size": size}
+    settings = {
+        "model": card.name,
+        "images": len(dataset),
+        "seed": seed,
+        "reference": reference,
+        "preprocessing": preprocessing,
+        "size": size,
+    }
     cells = _load_state(state_path, settings)
     device = pick_device(None)
     model.to(device)
@@ -190,8 +216,7 @@ def evaluate_robustness(model: torch.nn.Module, dataset, *, corruptions: Sequenc
         if key in cells:
             continue
         cell = None if name == CLEAN else (name, severity, seed)
-        batched = (cell is not None and not reference and size >= MIN_CORRUPTION_SIZE
-                   and faster_batched(name, device))
+        batched = cell is not None and not reference and size >= MIN_CORRUPTION_SIZE and faster_batched(name, device)
         items = _CorruptedPixels(dataset, preprocessing, size, None if batched else cell)
         loader = DataLoader(items, batch_size=batch_size, num_workers=workers, collate_fn=_collate)
         batches = _batches(loader, preprocessing, device, cell if batched else None)
@@ -209,8 +234,10 @@ def _load_state(path, settings: dict) -> dict:
         return {}
     state = json.loads(Path(path).read_text())
     if state.get("settings") != to_jsonable(settings):
-        raise BrainlikeError(f"{path} holds a run with other settings ({state.get('settings')}); "
-                             f"choose another output folder or remove it")
+        raise BrainlikeError(
+            f"{path} holds a run with other settings ({state.get('settings')}); "
+            f"choose another output folder or remove it"
+        )
     return state["cells"]
 
 
@@ -236,23 +263,39 @@ def heatmap(result: RobustnessResult, step: int = -1):
     axis.set_xlabel("severity")
     for i in range(len(names)):
         for j in range(len(severities)):
-            axis.text(j, i, f"{grid[i, j]:.0f}", ha="center", va="center", fontsize=7,
-                      color="white" if grid[i, j] < 60 else "black")
+            axis.text(
+                j,
+                i,
+                f"{grid[i, j]:.0f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if grid[i, j] < 60 else "black",
+            )
     figure.colorbar(image, ax=axis, label=f"top-1 % (clean {100 * result.clean[step]:.1f})")
     axis.set_title(f"{result.model}: top-1 under corruption")
     figure.tight_layout()
     return figure
 
 
-def robustness_report(result: RobustnessResult, folder: str | Path, *, baseline: str | Path | None = None,
-                      details: Mapping | None = None) -> Report:
+def robustness_report(
+    result: RobustnessResult, folder: str | Path, *, baseline: str | Path | None = None, details: Mapping | None = None
+) -> Report:
     """Write report.json, report.md (table corruption x severity, CE/mCE with a baseline) and a heatmap."""
     report = Report(Path(folder), f"Robustness of {result.model} to common corruptions")
     errors, clean_error = result.errors(), result.clean_error()
     severities = sorted({s for cells in result.top1.values() for s in cells})
-    report.data.update({**(details or {}), "model": result.model, "images": result.images,
-                        "clean_top1_per_step": result.clean, "clean_error": clean_error,
-                        "top1_per_step": result.top1, "errors": errors})
+    report.data.update(
+        {
+            **(details or {}),
+            "model": result.model,
+            "images": result.images,
+            "clean_top1_per_step": result.clean,
+            "clean_error": clean_error,
+            "top1_per_step": result.top1,
+            "errors": errors,
+        }
+    )
     summary = {}
     if baseline is not None:
         base_errors, base_clean = read_baseline(baseline)
@@ -275,8 +318,10 @@ def robustness_report(result: RobustnessResult, folder: str | Path, *, baseline:
     headers += ["CE %"] if "ce" in summary else []
     headers += ["relative CE %"] if "relative_ce" in summary else []
     report.add_section("Top-1 accuracy (last readout step)", markdown_table(headers, rows))
-    lines = [f"Images: {result.images}. Mean corrupted top-1: "
-             f"{100 * np.mean([a[-1] for cells in result.top1.values() for a in cells.values()]):.1f} %."]
+    lines = [
+        f"Images: {result.images}. Mean corrupted top-1: "
+        f"{100 * np.mean([a[-1] for cells in result.top1.values() for a in cells.values()]):.1f} %."
+    ]
     if "mce" in summary:
         lines.append(f"mCE: {100 * summary['mce']:.1f} % (baseline {baseline}).")
     if "relative_mce" in summary:
@@ -289,11 +334,26 @@ def robustness_report(result: RobustnessResult, folder: str | Path, *, baseline:
     return report
 
 
-def robustness(name: str, data: str | Path, *, pretrained: bool | str = True, output: str | Path = "robustness",
-               corruptions: Iterable[str] = CORRUPTIONS, severities: Iterable[int] = SEVERITIES,
-               split: str = "val", baseline: str | Path | None = None, seed: int = 0, batch_size: int = 64,
-               workers: int = 0, limit: int | None = None, precision: str = "fp32", reference: bool = False,
-               skip_bad: bool = False, progress: bool = True, **model_config) -> RobustnessResult:
+def robustness(
+    name: str,
+    data: str | Path,
+    *,
+    pretrained: bool | str = True,
+    output: str | Path = "robustness",
+    corruptions: Iterable[str] = CORRUPTIONS,
+    severities: Iterable[int] = SEVERITIES,
+    split: str = "val",
+    baseline: str | Path | None = None,
+    seed: int = 0,
+    batch_size: int = 64,
+    workers: int = 0,
+    limit: int | None = None,
+    precision: str = "fp32",
+    reference: bool = False,
+    skip_bad: bool = False,
+    progress: bool = True,
+    **model_config,
+) -> RobustnessResult:
     """`brainlike robustness`: evaluate a registered model and write a report folder to `output`.
 
     An interrupted run picks up from `output/cells.json`.
@@ -305,11 +365,26 @@ def robustness(name: str, data: str | Path, *, pretrained: bool | str = True, ou
         read_baseline(baseline)  # fail before hours of evaluation, not after
     dataset = open_dataset(data, split, skip_bad=skip_bad)
     model, settings = build_for_dataset(name, dataset, pretrained=pretrained, **model_config)
-    result = evaluate_robustness(model, dataset, corruptions=list(corruptions), severities=list(severities),
-                                 seed=seed, batch_size=batch_size, workers=workers, precision=precision,
-                                 reference=reference, limit=limit, state_path=Path(output) / "cells.json",
-                                 size=settings.get("image_size"), preprocessing=settings.get("normalization"),
-                                 progress=progress)
-    robustness_report(result, output, baseline=baseline,
-                      details={"data": str(data), "split": split, "pretrained": str(pretrained), "seed": seed})
+    result = evaluate_robustness(
+        model,
+        dataset,
+        corruptions=list(corruptions),
+        severities=list(severities),
+        seed=seed,
+        batch_size=batch_size,
+        workers=workers,
+        precision=precision,
+        reference=reference,
+        limit=limit,
+        state_path=Path(output) / "cells.json",
+        size=settings.get("image_size"),
+        preprocessing=settings.get("normalization"),
+        progress=progress,
+    )
+    robustness_report(
+        result,
+        output,
+        baseline=baseline,
+        details={"data": str(data), "split": split, "pretrained": str(pretrained), "seed": seed},
+    )
     return result

@@ -36,11 +36,11 @@ def rdm(features, metric: str = "correlation", *, block: int = FEATURE_BLOCK) ->
     means = np.zeros(n)
     if metric == "correlation":
         for lo in range(0, d, block):
-            means += x[:, lo:lo + block].sum(axis=1, dtype=np.float64)
+            means += x[:, lo : lo + block].sum(axis=1, dtype=np.float64)
         means /= d
     gram = np.zeros((n, n))
     for lo in range(0, d, block):
-        part = x[:, lo:lo + block].astype(np.float64) - means[:, None]
+        part = x[:, lo : lo + block].astype(np.float64) - means[:, None]
         gram += part @ part.T
     squared = np.diag(gram).copy()
     if metric == "euclidean":
@@ -119,8 +119,9 @@ class Bootstrap:
     samples: np.ndarray
 
 
-def bootstrap_compare(a, b, method: str = "spearman", *, samples: int = 100, seed: int = 0,
-                      confidence: float = 0.95) -> Bootstrap:
+def bootstrap_compare(
+    a, b, method: str = "spearman", *, samples: int = 100, seed: int = 0, confidence: float = 0.95
+) -> Bootstrap:
     """compare_rdms() with a bootstrap over stimuli; pairs of a stimulus with its own copy are left out."""
     if samples < 1:
         raise BrainlikeError("bootstrap needs at least one sample")
@@ -136,5 +137,11 @@ def bootstrap_compare(a, b, method: str = "spearman", *, samples: int = 100, see
         distinct = i != j
         values[k] = _similarity(a[i[distinct], j[distinct]], b[i[distinct], j[distinct]], method)
     tail = (1 - confidence) / 2
-    return Bootstrap(value, float(values.mean()), float(values.std(ddof=1)) if samples > 1 else 0.0,
-                     float(np.quantile(values, tail)), float(np.quantile(values, 1 - tail)), values)
+    return Bootstrap(
+        value,
+        float(values.mean()),
+        float(values.std(ddof=1)) if samples > 1 else 0.0,
+        float(np.quantile(values, tail)),
+        float(np.quantile(values, 1 - tail)),
+        values,
+    )

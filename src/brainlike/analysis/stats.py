@@ -57,8 +57,11 @@ def module_flops(model: nn.Module, x: torch.Tensor) -> tuple[int, dict[str, int]
         finally:
             model.train(was_training)
     prefix = f"{type(model).__name__}."
-    per_module = {name[len(prefix):]: int(sum(c.values()))
-                  for name, c in counter.get_flop_counts().items() if name.startswith(prefix)}
+    per_module = {
+        name[len(prefix) :]: int(sum(c.values()))
+        for name, c in counter.get_flop_counts().items()
+        if name.startswith(prefix)
+    }
     return int(counter.get_total_flops()), per_module
 
 
@@ -79,7 +82,9 @@ def _area_flops(per_module: dict[str, int], tap: str) -> int:
     return 0
 
 
-def receptive_fields(model: nn.Module, input_size: int, *, samples: int = 2, seed: int = 0) -> dict[str, tuple[int, bool]]:
+def receptive_fields(
+    model: nn.Module, input_size: int, *, samples: int = 2, seed: int = 0
+) -> dict[str, tuple[int, bool]]:
     """Area -> (RF width in pixels of the centre unit at the last step, clipped by the input edge)."""
     card = card_of(model)
     probe = copy.deepcopy(model).eval()
@@ -89,8 +94,7 @@ def receptive_fields(model: nn.Module, input_size: int, *, samples: int = 2, see
     modules = dict(probe.named_modules())
     last: dict[str, torch.Tensor] = {}
     for area in card.areas:
-        modules[area.tap].register_forward_hook(
-            lambda _m, _i, out, name=area.name: last.__setitem__(name, out))
+        modules[area.tap].register_forward_hook(lambda _m, _i, out, name=area.name: last.__setitem__(name, out))
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(samples, 3, input_size, input_size, generator=generator, requires_grad=True)
     probe(x)
@@ -109,8 +113,9 @@ def receptive_fields(model: nn.Module, input_size: int, *, samples: int = 2, see
             continue
         height = int(rows.max() - rows.min() + 1)
         width = int(cols.max() - cols.min() + 1)
-        clipped = bool(rows.min() == 0 or cols.min() == 0 or rows.max() == input_size - 1
-                       or cols.max() == input_size - 1)
+        clipped = bool(
+            rows.min() == 0 or cols.min() == 0 or rows.max() == input_size - 1 or cols.max() == input_size - 1
+        )
         result[name] = (max(height, width), clipped)
     return result
 
@@ -126,9 +131,15 @@ def model_stats(model: nn.Module, input_size: int | None = None) -> ModelStats:
     rows = []
     for area in card.areas:
         rf, clipped = fields.get(area.name, (0, False))
-        rows.append(AreaStats(
-            area=area.name, steps=area.steps, shape=tuple(shapes[area.name][1:]), flops=_area_flops(per_module, area.tap),
-            rf_pixels=rf, rf_degrees=pixels_to_degrees(rf, visual_degrees=card.visual_degrees, input_size=size),
-            rf_clipped=clipped,
-        ))
+        rows.append(
+            AreaStats(
+                area=area.name,
+                steps=area.steps,
+                shape=tuple(shapes[area.name][1:]),
+                flops=_area_flops(per_module, area.tap),
+                rf_pixels=rf,
+                rf_degrees=pixels_to_degrees(rf, visual_degrees=card.visual_degrees, input_size=size),
+                rf_clipped=clipped,
+            )
+        )
     return ModelStats(card.name, size, param_count(model), total, tuple(rows))

@@ -51,12 +51,15 @@ class Problem:
         largest = max(pattern.cumulatives.values())
         self.image_res = round(system.image.pixels / largest) * largest
         if self.image_res < largest:
-            raise BrainlikeError(f"the image ({system.image.pixels} px) is smaller than the largest "
-                                 f"cumulative stride ({largest})")
+            raise BrainlikeError(
+                f"the image ({system.image.pixels} px) is smaller than the largest cumulative stride ({largest})"
+            )
         self.width = np.array([self.image_res / pattern.cumulatives[n] for n in self.names])
-        self.m = np.array([system.image.channels] +
-                          [max(1, round(p.n / w ** 2)) for p, w in zip(system.populations[1:], self.width[1:])],
-                          dtype=float)
+        self.m = np.array(
+            [system.image.channels]
+            + [max(1, round(p.n / w**2)) for p, w in zip(system.populations[1:], self.width[1:])],
+            dtype=float,
+        )
         self.pixel_degrees = system.image.pixel_degrees
         projections = system.projections
         self.connection_names = [p.name for p in projections]
@@ -111,13 +114,24 @@ class Problem:
     def tensors(self, dtype: torch.dtype) -> dict[str, torch.Tensor]:
         t = lambda a: torch.as_tensor(a, dtype=dtype)  # noqa: E731
         i = lambda a: torch.as_tensor(a, dtype=torch.long)  # noqa: E731
-        return {"m": t(self.m), "width": t(self.width), "neurons": t(self.m * self.width ** 2),
-                "pre": i(self.pre), "post": i(self.post), "stride": t(self.stride),
-                "inter_area": torch.as_tensor(self.inter_area), "f_target": t(self.f_target),
-                "b_target": t(self.b_target), "e_index": i(self.e_index), "e_target": t(self.e_target),
-                "w_index": i(self.w_index), "w_target": t(self.w_target), "dead_end": t(self.dead_end),
-                "dead_end_target": t(self.dead_end_target),
-                "pixel": t(self.pixel_degrees * self.image_res / self.width)}
+        return {
+            "m": t(self.m),
+            "width": t(self.width),
+            "neurons": t(self.m * self.width**2),
+            "pre": i(self.pre),
+            "post": i(self.post),
+            "stride": t(self.stride),
+            "inter_area": torch.as_tensor(self.inter_area),
+            "f_target": t(self.f_target),
+            "b_target": t(self.b_target),
+            "e_index": i(self.e_index),
+            "e_target": t(self.e_target),
+            "w_index": i(self.w_index),
+            "w_target": t(self.w_target),
+            "dead_end": t(self.dead_end),
+            "dead_end_target": t(self.dead_end_target),
+            "pixel": t(self.pixel_degrees * self.image_res / self.width),
+        }
 
     def initial_rf(self) -> np.ndarray:
         """RF widths to start from: the target where there is one, else one 1-pixel box beyond the inputs."""
@@ -132,7 +146,7 @@ class Problem:
             for k in np.flatnonzero(self.post == i):
                 j = self.pre[k]
                 s = w_rf[j] / pixel[j]
-                grown.append(w_rf[j] * math.sqrt(s ** 2 + 1 / 12) / s)
+                grown.append(w_rf[j] * math.sqrt(s**2 + 1 / 12) / s)
             w_rf[i] = max(grown)
         return w_rf
 
@@ -154,8 +168,9 @@ def kernel_widths_squared(t: dict[str, torch.Tensor], w_rf: torch.Tensor) -> tor
     return (12 * ((w_rf[t["post"]] / pixel) ** 2 - (w_rf[t["pre"]] / pixel) ** 2)).clamp(min=1e-12)
 
 
-def network_quantities(t: dict[str, torch.Tensor], c: torch.Tensor, sigma: torch.Tensor,
-                       w_rf: torch.Tensor) -> dict[str, torch.Tensor]:
+def network_quantities(
+    t: dict[str, torch.Tensor], c: torch.Tensor, sigma: torch.Tensor, w_rf: torch.Tensor
+) -> dict[str, torch.Tensor]:
     """FLNe, in-degrees per connection and per layer, and kernel widths of the network."""
     pre, post = t["pre"], t["post"]
     w2 = kernel_widths_squared(t, w_rf)
@@ -169,8 +184,9 @@ def network_quantities(t: dict[str, torch.Tensor], c: torch.Tensor, sigma: torch
     return {"w2": w2, "flne": flne, "inputs": inputs, "in_degree": in_degree}
 
 
-def cost_terms(t: dict[str, torch.Tensor], c: torch.Tensor, sigma: torch.Tensor,
-               w_rf: torch.Tensor) -> dict[str, torch.Tensor]:
+def cost_terms(
+    t: dict[str, torch.Tensor], c: torch.Tensor, sigma: torch.Tensor, w_rf: torch.Tensor
+) -> dict[str, torch.Tensor]:
     """Each term of CALC's cost, unweighted: match terms are means of ln(actual/target)^2."""
     q = network_quantities(t, c, sigma, w_rf)
     ia = t["inter_area"]
@@ -212,17 +228,27 @@ class FitResult:
         p = self.problem
         t = p.tensors(torch.float64)
         with torch.no_grad():
-            q = network_quantities(t, torch.as_tensor(self.c), torch.as_tensor(self.sigma),
-                                   torch.as_tensor(self.w_rf))
+            q = network_quantities(t, torch.as_tensor(self.c), torch.as_tensor(self.sigma), torch.as_tensor(self.w_rf))
         populations = []
         for i, pop in enumerate(p.system.populations):
-            populations.append({"name": pop.name, "n_target": pop.n, "n": p.m[i] * p.width[i] ** 2,
-                                "e_target": pop.e, "e": q["in_degree"][i].item() if i else None,
-                                "w_target": pop.w, "w_rf": float(self.w_rf[i])})
+            populations.append(
+                {
+                    "name": pop.name,
+                    "n_target": pop.n,
+                    "n": p.m[i] * p.width[i] ** 2,
+                    "e_target": pop.e,
+                    "e": q["in_degree"][i].item() if i else None,
+                    "w_target": pop.w,
+                    "w_rf": float(self.w_rf[i]),
+                }
+            )
         projections = []
         for k, proj in enumerate(p.system.projections):
-            row = {"name": proj.name, "kind": "f" if proj.inter_area else "b",
-                   "target": proj.f if proj.inter_area else proj.b}
+            row = {
+                "name": proj.name,
+                "kind": "f" if proj.inter_area else "b",
+                "target": proj.f if proj.inter_area else proj.b,
+            }
             row["achieved"] = (q["flne"][k] if proj.inter_area else q["inputs"][k]).item()
             projections.append(row)
         return {"populations": populations, "projections": projections}
@@ -242,8 +268,7 @@ def _result(problem, c, sigma, w_rf, weights, start, method, iterations, curve) 
         terms = cost_terms(t, *(torch.as_tensor(v, dtype=torch.float64) for v in (c, sigma, w_rf)))
     values = {k: v.item() for k, v in terms.items()}
     total = sum(weights[k] * v for k, v in values.items())
-    return FitResult(problem, c, sigma, w_rf, values, total, time.perf_counter() - start, method,
-                     iterations, curve)
+    return FitResult(problem, c, sigma, w_rf, values, total, time.perf_counter() - start, method, iterations, curve)
 
 
 class _RFGrowth:
@@ -271,13 +296,20 @@ class _RFGrowth:
     def variables(self, w_rf: np.ndarray) -> np.ndarray:
         below = np.array([max((w_rf[j] ** 2 for j in inputs), default=0.0) for inputs in self.inputs])
         # a start no wider than an input cannot be represented; start just above it instead
-        return 0.5 * np.log(np.maximum(w_rf ** 2 - below, 1e-4 * w_rf ** 2))
+        return 0.5 * np.log(np.maximum(w_rf**2 - below, 1e-4 * w_rf**2))
 
 
-def fit_lbfgs(problem: Problem, *, start=None, weights: dict[str, float] | None = None,
-              max_iterations: int = 20_000, tolerance: float = 1e-13,
-              checkpoint: str | Path | None = None, checkpoint_every: int = 200,
-              progress: Callable[[int, float], None] | None = None) -> FitResult:
+def fit_lbfgs(
+    problem: Problem,
+    *,
+    start=None,
+    weights: dict[str, float] | None = None,
+    max_iterations: int = 20_000,
+    tolerance: float = 1e-13,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 200,
+    progress: Callable[[int, float], None] | None = None,
+) -> FitResult:
     """L-BFGS-B in float64 on (log c, log sigma, log w_rf), c and sigma boxed to [1e-4, 1].
 
     RF widths are optimised through their growth (`_RFGrowth`): w_rf_i^2 = max over inputs j of
@@ -299,8 +331,8 @@ def fit_lbfgs(problem: Problem, *, start=None, weights: dict[str, float] | None 
 
     def evaluate(x: np.ndarray) -> tuple[float, np.ndarray]:
         z = torch.tensor(x, dtype=torch.float64, requires_grad=True)
-        values = torch.exp(z[:2 * k])
-        cost = total_cost(cost_terms(t, values[:k], values[k:], growth.widths(z[2 * k:])), weights)
+        values = torch.exp(z[: 2 * k])
+        cost = total_cost(cost_terms(t, values[:k], values[k:], growth.widths(z[2 * k :])), weights)
         cost.backward()
         state["last"] = (x.copy(), cost.item())
         return cost.item(), z.grad.numpy()
@@ -315,32 +347,57 @@ def fit_lbfgs(problem: Problem, *, start=None, weights: dict[str, float] | None 
             progress(state["iterations"], value)
         if checkpoint and state["iterations"] % checkpoint_every == 0:
             with torch.no_grad():
-                w = growth.widths(torch.as_tensor(x[2 * k:])).numpy()
-            save_checkpoint(checkpoint, {"method": "lbfgs", "c": np.exp(x[:k]), "sigma": np.exp(x[k:2 * k]),
-                                         "w_rf": w, "iterations": state["iterations"]})
+                w = growth.widths(torch.as_tensor(x[2 * k :])).numpy()
+            save_checkpoint(
+                checkpoint,
+                {
+                    "method": "lbfgs",
+                    "c": np.exp(x[:k]),
+                    "sigma": np.exp(x[k : 2 * k]),
+                    "w_rf": w,
+                    "iterations": state["iterations"],
+                },
+            )
 
     x0 = np.concatenate([np.log(np.clip(c, *CLIP)), np.log(np.clip(sigma, *CLIP)), growth.variables(w_rf)])
     bounds = [(math.log(CLIP[0]), 0.0)] * (2 * k) + [(None, None)] * len(w_rf)
-    result = minimize(evaluate, x0, jac=True, method="L-BFGS-B", bounds=bounds, callback=after_iteration,
-                      options={"maxiter": max_iterations, "maxfun": 4 * max_iterations, "ftol": tolerance,
-                               "gtol": 1e-12, "maxcor": 30})
-    x = np.exp(result.x[:2 * k])
-    w_rf = growth.widths(torch.as_tensor(result.x[2 * k:])).numpy()
+    result = minimize(
+        evaluate,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        callback=after_iteration,
+        options={
+            "maxiter": max_iterations,
+            "maxfun": 4 * max_iterations,
+            "ftol": tolerance,
+            "gtol": 1e-12,
+            "maxcor": 30,
+        },
+    )
+    x = np.exp(result.x[: 2 * k])
+    w_rf = growth.widths(torch.as_tensor(result.x[2 * k :])).numpy()
     if checkpoint:
-        save_checkpoint(checkpoint, {"method": "lbfgs", "c": x[:k], "sigma": x[k:], "w_rf": w_rf,
-                                     "iterations": state["iterations"]})
+        save_checkpoint(
+            checkpoint, {"method": "lbfgs", "c": x[:k], "sigma": x[k:], "w_rf": w_rf, "iterations": state["iterations"]}
+        )
     return _result(problem, x[:k], x[k:], w_rf, weights, begin, "lbfgs", state["iterations"], state["curve"])
 
 
-def residuals(t: dict[str, torch.Tensor], c: torch.Tensor, sigma: torch.Tensor, w_rf: torch.Tensor,
-              weights: dict[str, float]) -> torch.Tensor:
+def residuals(
+    t: dict[str, torch.Tensor], c: torch.Tensor, sigma: torch.Tensor, w_rf: torch.Tensor, weights: dict[str, float]
+) -> torch.Tensor:
     """The cost as one residual vector r with sum(r^2) = the weighted total of `cost_terms`."""
     q = network_quantities(t, c, sigma, w_rf)
     ia = t["inter_area"]
     parts = []
-    for term, actual, target in (("f", q["flne"][ia], t["f_target"]), ("b", q["inputs"][~ia], t["b_target"]),
-                                 ("e", q["in_degree"][t["e_index"]], t["e_target"]),
-                                 ("w_rf", w_rf[t["w_index"]], t["w_target"])):
+    for term, actual, target in (
+        ("f", q["flne"][ia], t["f_target"]),
+        ("b", q["inputs"][~ia], t["b_target"]),
+        ("e", q["in_degree"][t["e_index"]], t["e_target"]),
+        ("w_rf", w_rf[t["w_index"]], t["w_target"]),
+    ):
         if len(target):
             parts.append(torch.log(actual / target) * math.sqrt(weights[term] / len(target)))
     items = t["dead_end_target"]
@@ -358,10 +415,16 @@ def _hinge_residual(h: torch.Tensor) -> torch.Tensor:
     return torch.where(positive, torch.sqrt(torch.where(positive, h, 1.0)), 0.0)
 
 
-def fit_least_squares(problem: Problem, *, start=None, weights: dict[str, float] | None = None,
-                      max_evaluations: int = 2000, checkpoint: str | Path | None = None,
-                      checkpoint_every: int = 20,
-                      progress: Callable[[int, float], None] | None = None) -> FitResult:
+def fit_least_squares(
+    problem: Problem,
+    *,
+    start=None,
+    weights: dict[str, float] | None = None,
+    max_evaluations: int = 2000,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 20,
+    progress: Callable[[int, float], None] | None = None,
+) -> FitResult:
     """Trust-region reflective least squares on the whole cost, along two routes; the better result.
 
     Every match term is a mean of squared log ratios, the dead-end term a mean of squares and the
@@ -380,8 +443,9 @@ def fit_least_squares(problem: Problem, *, start=None, weights: dict[str, float]
     evaluations = direct.iterations
     if direct.total > 1e-12:  # an exact fit needs no second route
         descent = fit_lbfgs(problem, start=start, **options)
-        refined = _least_squares(problem, (descent.c, descent.sigma, descent.w_rf), max_evaluations,
-                                 checkpoint_every, **options)
+        refined = _least_squares(
+            problem, (descent.c, descent.sigma, descent.w_rf), max_evaluations, checkpoint_every, **options
+        )
         evaluations += descent.iterations + refined.iterations
         direct = min((direct, descent, refined), key=lambda r: r.total)
     direct.iterations, direct.method = evaluations, "lsq"
@@ -397,9 +461,16 @@ def _load_solvers() -> None:
     torch.func.jacrev(torch.sin)(torch.zeros(1, dtype=torch.float64))
 
 
-def _least_squares(problem: Problem, start, max_evaluations: int, checkpoint_every: int, *,
-                   weights: dict[str, float], checkpoint: str | Path | None,
-                   progress: Callable[[int, float], None] | None) -> FitResult:
+def _least_squares(
+    problem: Problem,
+    start,
+    max_evaluations: int,
+    checkpoint_every: int,
+    *,
+    weights: dict[str, float],
+    checkpoint: str | Path | None,
+    progress: Callable[[int, float], None] | None,
+) -> FitResult:
     from scipy.optimize import least_squares
 
     begin = time.perf_counter()
@@ -409,7 +480,7 @@ def _least_squares(problem: Problem, start, max_evaluations: int, checkpoint_eve
     growth = _RFGrowth(problem)
 
     def unpack(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        return torch.exp(z[:k]), torch.exp(z[k:2 * k]), growth.widths(z[2 * k:])
+        return torch.exp(z[:k]), torch.exp(z[k : 2 * k]), growth.widths(z[2 * k :])
 
     def vector(z: torch.Tensor) -> torch.Tensor:
         return residuals(t, *unpack(z), weights)
@@ -425,25 +496,46 @@ def _least_squares(problem: Problem, start, max_evaluations: int, checkpoint_eve
             progress(calls["n"], float(r @ r))
         if checkpoint and calls["n"] % checkpoint_every == 0:
             values = [v.numpy() for v in unpack(torch.as_tensor(x))]
-            save_checkpoint(checkpoint, {"method": "lbfgs", "c": values[0], "sigma": values[1],
-                                         "w_rf": values[2], "iterations": calls["n"]})
+            save_checkpoint(
+                checkpoint,
+                {"method": "lbfgs", "c": values[0], "sigma": values[1], "w_rf": values[2], "iterations": calls["n"]},
+            )
         return r
 
     low = np.r_[np.full(2 * k, math.log(CLIP[0])), np.full(len(w_rf), -np.inf)]
     high = np.r_[np.zeros(2 * k), np.full(len(w_rf), np.inf)]
     x0 = np.concatenate([np.log(np.clip(c, *CLIP)), np.log(np.clip(sigma, *CLIP)), growth.variables(w_rf)])
     x0 = np.clip(x0, low + 1e-9, high - 1e-9)
-    solution = least_squares(fun, x0, jac=lambda x: jacobian(torch.as_tensor(x)).numpy(), bounds=(low, high),
-                             method="trf", xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=max_evaluations)
+    solution = least_squares(
+        fun,
+        x0,
+        jac=lambda x: jacobian(torch.as_tensor(x)).numpy(),
+        bounds=(low, high),
+        method="trf",
+        xtol=1e-12,
+        ftol=1e-12,
+        gtol=1e-12,
+        max_nfev=max_evaluations,
+    )
     with torch.no_grad():
         c, sigma, w_rf = (v.numpy() for v in unpack(torch.as_tensor(solution.x)))
     return _result(problem, c, sigma, w_rf, weights, begin, "lsq", solution.nfev, [])
 
 
-def fit_adam(problem: Problem, *, start=None, steps: int = 200_100, lr: float = 1e-5,
-             weights: dict[str, float] | None = None, dtype: torch.dtype = torch.float32,
-             log_every: int = 100, checkpoint: str | Path | None = None, checkpoint_every: int = 5000,
-             resume: bool = False, progress: Callable[[int, float], None] | None = None) -> FitResult:
+def fit_adam(
+    problem: Problem,
+    *,
+    start=None,
+    steps: int = 200_100,
+    lr: float = 1e-5,
+    weights: dict[str, float] | None = None,
+    dtype: torch.dtype = torch.float32,
+    log_every: int = 100,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 5000,
+    resume: bool = False,
+    progress: Callable[[int, float], None] | None = None,
+) -> FitResult:
     """CALC's optimiser: Adam (default betas and eps) with c and sigma clipped after every step.
 
     `curve` holds (steps taken, total cost) before the first step and after every `log_every` steps;
@@ -492,8 +584,16 @@ def fit_adam(problem: Problem, *, start=None, steps: int = 200_100, lr: float = 
             if math.isnan(now):
                 break
         if checkpoint and done % checkpoint_every == 0:
-            save_checkpoint(checkpoint, {"method": "adam", "steps": done, "variables": [v.detach() for v in variables],
-                                         "optimizer": optimizer.state_dict(), "curve": torch.tensor(curve)})
+            save_checkpoint(
+                checkpoint,
+                {
+                    "method": "adam",
+                    "steps": done,
+                    "variables": [v.detach() for v in variables],
+                    "optimizer": optimizer.state_dict(),
+                    "curve": torch.tensor(curve),
+                },
+            )
     values = [v.detach().double().numpy() for v in variables]
     return _result(problem, *values, weights, begin, "adam", done, curve)
 
@@ -512,14 +612,23 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise BrainlikeError(f"cannot read checkpoint {path}: {error}") from None
 
 
-def fit_system(system: System, *, pattern: StridePattern | None = None, method: str = "lsq",
-               max_cumulative_stride: int = 32, best_of: int = 10, seed: int = 0,
-               weights: dict[str, float] | None = None, dead_end_missing: str = "constant",
-               checkpoint: str | Path | None = None, resume: bool = False,
-               progress: Callable[[int, float], None] | None = None, **options: Any) -> FitResult:
+def fit_system(
+    system: System,
+    *,
+    pattern: StridePattern | None = None,
+    method: str = "lsq",
+    max_cumulative_stride: int = 32,
+    best_of: int = 10,
+    seed: int = 0,
+    weights: dict[str, float] | None = None,
+    dead_end_missing: str = "constant",
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
+    progress: Callable[[int, float], None] | None = None,
+    **options: Any,
+) -> FitResult:
     """Strides (explicit ones kept, the rest searched), then the continuous fit."""
-    pattern = pattern or stride_pattern(system, max_cumulative_stride=max_cumulative_stride,
-                                        best_of=best_of, seed=seed)
+    pattern = pattern or stride_pattern(system, max_cumulative_stride=max_cumulative_stride, best_of=best_of, seed=seed)
     problem = Problem(system, pattern, dead_end_missing=dead_end_missing)
     start = options.pop("start", None) or problem.initial_values(seed)
     if method in ("lsq", "lbfgs"):
@@ -531,8 +640,9 @@ def fit_system(system: System, *, pattern: StridePattern | None = None, method: 
         fitter = fit_least_squares if method == "lsq" else fit_lbfgs
         return fitter(problem, start=start, weights=weights, checkpoint=checkpoint, progress=progress, **options)
     if method == "adam":
-        return fit_adam(problem, start=start, weights=weights, checkpoint=checkpoint, resume=resume,
-                        progress=progress, **options)
+        return fit_adam(
+            problem, start=start, weights=weights, checkpoint=checkpoint, resume=resume, progress=progress, **options
+        )
     raise BrainlikeError(f"method must be 'lsq', 'lbfgs' or 'adam', not {method!r}")
 
 
@@ -540,8 +650,7 @@ def load_system(source: str) -> System:
     """A System from a JSON file, or one of the named builders (ventral, dorsal, macaque)."""
     from brainlike.anatomy import system as systems
 
-    builders = {"ventral": systems.ventral_system, "dorsal": systems.dorsal_system,
-                "macaque": systems.macaque_system}
+    builders = {"ventral": systems.ventral_system, "dorsal": systems.dorsal_system, "macaque": systems.macaque_system}
     if source in builders:
         return builders[source]()
     if source in systems.tables.reference_systems():
@@ -575,20 +684,41 @@ def fit_to_folder(source: str, folder: str | Path, *, progress_bar: bool = False
     spec.save(folder / "network.json")
     system.save(folder / "system.json")
     comparison = result.comparison()
-    summary = {"total": result.total, "terms": result.terms, "seconds": result.seconds, "method": result.method,
-               "evaluations": result.iterations, "strides": result.problem.pattern.strides,
-               "comparison": comparison}
+    summary = {
+        "total": result.total,
+        "terms": result.terms,
+        "seconds": result.seconds,
+        "method": result.method,
+        "evaluations": result.iterations,
+        "strides": result.problem.pattern.strides,
+        "comparison": comparison,
+    }
     (folder / "fit.json").write_text(json.dumps(summary, indent=1))
     report = Report(folder, "CALC fit")
     report.data.update(summary)
-    report.add_section("Cost", markdown_table(["term", "value"], [[k, v] for k, v in result.terms.items()]
-                                              + [["total", result.total], ["seconds", result.seconds]]))
-    report.add_section("Populations: target vs achieved", markdown_table(
-        ["population", "n target", "n", "e target", "e", "w target", "w_rf"],
-        [[r["name"], r["n_target"], r["n"], r["e_target"] or "", r["e"] or "", r["w_target"] or "", r["w_rf"]]
-         for r in comparison["populations"]]))
-    report.add_section("Projections: target vs achieved", markdown_table(
-        ["projection", "kind", "target", "achieved"],
-        [[r["name"], r["kind"], r["target"], r["achieved"]] for r in comparison["projections"]]))
+    report.add_section(
+        "Cost",
+        markdown_table(
+            ["term", "value"],
+            [[k, v] for k, v in result.terms.items()] + [["total", result.total], ["seconds", result.seconds]],
+        ),
+    )
+    report.add_section(
+        "Populations: target vs achieved",
+        markdown_table(
+            ["population", "n target", "n", "e target", "e", "w target", "w_rf"],
+            [
+                [r["name"], r["n_target"], r["n"], r["e_target"] or "", r["e"] or "", r["w_target"] or "", r["w_rf"]]
+                for r in comparison["populations"]
+            ],
+        ),
+    )
+    report.add_section(
+        "Projections: target vs achieved",
+        markdown_table(
+            ["projection", "kind", "target", "achieved"],
+            [[r["name"], r["kind"], r["target"], r["achieved"]] for r in comparison["projections"]],
+        ),
+    )
     report.write()
     return folder

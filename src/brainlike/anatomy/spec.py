@@ -93,22 +93,42 @@ class ArchitectureSpec:
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
-        return {"input": {"name": self.input_name, "channels": self.input_channels, "width": self.input_width,
-                          "pixel_degrees": self.pixel_degrees},
-                "layers": [asdict(layer) for layer in self.layers],
-                "connections": [asdict(c) for c in self.connections],
-                "fit": self.fit}
+        return {
+            "input": {
+                "name": self.input_name,
+                "channels": self.input_channels,
+                "width": self.input_width,
+                "pixel_degrees": self.pixel_degrees,
+            },
+            "layers": [asdict(layer) for layer in self.layers],
+            "connections": [asdict(c) for c in self.connections],
+            "fit": self.fit,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ArchitectureSpec":
         try:
             inp = data["input"]
-            return cls(inp["name"], int(inp["channels"]), int(inp["width"]), float(inp["pixel_degrees"]),
-                       tuple(LayerSpec(l["name"], float(l["channels"]), float(l["width"])) for l in data["layers"]),
-                       tuple(ConnectionSpec(c["pre"], c["post"], float(c["c"]), int(c["stride"]), float(c["kernel"]),
-                                            float(c["sigma"]), bool(c.get("inter_area", True)))
-                             for c in data["connections"]),
-                       dict(data.get("fit", {})))
+            return cls(
+                inp["name"],
+                int(inp["channels"]),
+                int(inp["width"]),
+                float(inp["pixel_degrees"]),
+                tuple(LayerSpec(l["name"], float(l["channels"]), float(l["width"])) for l in data["layers"]),
+                tuple(
+                    ConnectionSpec(
+                        c["pre"],
+                        c["post"],
+                        float(c["c"]),
+                        int(c["stride"]),
+                        float(c["kernel"]),
+                        float(c["sigma"]),
+                        bool(c.get("inter_area", True)),
+                    )
+                    for c in data["connections"]
+                ),
+                dict(data.get("fit", {})),
+            )
         except (KeyError, TypeError, ValueError) as error:
             raise BrainlikeError(f"malformed architecture spec: {error!r}") from None
 
@@ -134,15 +154,26 @@ def spec_from_fit(result) -> ArchitectureSpec:
     layers = tuple(LayerSpec(n, float(p.m[index[n]]), float(p.width[index[n]])) for n in order[1:])
     by_post = {n: i for i, n in enumerate(order)}
     connections = sorted(
-        (ConnectionSpec(proj.pre, proj.post, float(result.c[k]), int(p.stride[k]), float(kernels[k]),
-                        float(result.sigma[k]), proj.inter_area)
-         for k, proj in enumerate(p.system.projections)),
-        key=lambda c: by_post[c.post])
+        (
+            ConnectionSpec(
+                proj.pre,
+                proj.post,
+                float(result.c[k]),
+                int(p.stride[k]),
+                float(kernels[k]),
+                float(result.sigma[k]),
+                proj.inter_area,
+            )
+            for k, proj in enumerate(p.system.projections)
+        ),
+        key=lambda c: by_post[c.post],
+    )
     if not all(math.isfinite(c.kernel) for c in connections):
         raise BrainlikeError("the fit left a connection without a kernel (an RF narrower than its input)")
     fit = {"total": result.total, "terms": result.terms, "seconds": result.seconds, "method": result.method}
-    return ArchitectureSpec(order[0], int(p.m[0]), int(p.image_res), float(p.pixel_degrees), layers,
-                            tuple(connections), fit)
+    return ArchitectureSpec(
+        order[0], int(p.m[0]), int(p.image_res), float(p.pixel_degrees), layers, tuple(connections), fit
+    )
 
 
 def show_folder(folder: str | Path) -> Path:
@@ -192,8 +223,12 @@ def show_folder(folder: str | Path) -> Path:
     figure, ax = plt.subplots(figsize=(max(6, 0.9 * len(rows)), 6))
     for c in spec.connections:
         (x0, y0), (x1, y1) = position[c.pre], position[c.post]
-        ax.annotate("", (x1, y1), (x0, y0), arrowprops={"arrowstyle": "->", "alpha": 0.4,
-                                                          "color": "C0" if c.inter_area else "C1"})
+        ax.annotate(
+            "",
+            (x1, y1),
+            (x0, y0),
+            arrowprops={"arrowstyle": "->", "alpha": 0.4, "color": "C0" if c.inter_area else "C1"},
+        )
     for name, (x, y) in position.items():
         ax.text(x, y, name, ha="center", va="center", fontsize=6, bbox={"boxstyle": "round", "fc": "white"})
     ax.set_xlim(-0.5, max(rows) + 0.5)

@@ -25,9 +25,9 @@ _RESTARTS = 200
 
 @dataclass(frozen=True)
 class StridePattern:
-    strides: dict[str, int]          # projection name -> stride
-    cumulatives: dict[str, int]      # population name -> cumulative stride (INPUT = 1)
-    distance: float                  # distance from the hints (0 when the system has none)
+    strides: dict[str, int]  # projection name -> stride
+    cumulatives: dict[str, int]  # population name -> cumulative stride (INPUT = 1)
+    distance: float  # distance from the hints (0 when the system has none)
 
 
 def _stride_weights(low: int, high: int) -> np.ndarray:
@@ -104,8 +104,9 @@ class _Search:
         for n in order:
             self.low[n] = self.cum.get(n, max([self.low[p.pre] for p in self.inbound[n]], default=1))
         for n in reversed(order):
-            self.high[n] = self.cum.get(n, min([self.high[p.post] for p in self.outbound[n]],
-                                               default=self.max_cumulative))
+            self.high[n] = self.cum.get(
+                n, min([self.high[p.post] for p in self.outbound[n]], default=self.max_cumulative)
+            )
 
     def _longest_open_path(self) -> list:
         best: dict[str, list] = {}
@@ -143,8 +144,9 @@ class _Search:
             if self._fill_once():
                 return
             self.reset()
-        raise BrainlikeError("no consistent stride pattern found; raise max_cumulative_stride "
-                             "or check the explicit strides")
+        raise BrainlikeError(
+            "no consistent stride pattern found; raise max_cumulative_stride or check the explicit strides"
+        )
 
     def _fill_once(self) -> bool:
         if not self._propagate_fixed():
@@ -174,8 +176,9 @@ class _Search:
             self._bounds()
 
 
-def stride_pattern(system: System, *, max_cumulative_stride: int = 32, best_of: int = 10, seed: int = 0,
-                   lgn_hints: str = "fixed") -> StridePattern:
+def stride_pattern(
+    system: System, *, max_cumulative_stride: int = 32, best_of: int = 10, seed: int = 0, lgn_hints: str = "fixed"
+) -> StridePattern:
     """The best of `best_of` random stride patterns (closest to the hints); explicit strides are kept."""
     if max_cumulative_stride < 1 or best_of < 1:
         raise BrainlikeError("max_cumulative_stride and best_of must be at least 1")

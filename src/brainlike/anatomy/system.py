@@ -66,7 +66,7 @@ class ImageInput:
 
     @property
     def n(self) -> float:
-        return self.pixels ** 2 * self.channels
+        return self.pixels**2 * self.channels
 
 
 class System:
@@ -75,8 +75,7 @@ class System:
     def __init__(self, image: ImageInput | None = None, *, min_f: float = 1e-6):
         self.image = image or ImageInput()
         self.min_f = min_f
-        self.populations: list[Population] = [Population(self.image.name, self.image.n, None,
-                                                         self.image.pixel_degrees)]
+        self.populations: list[Population] = [Population(self.image.name, self.image.n, None, self.image.pixel_degrees)]
         self.projections: list[Projection] = []
         self.dropped: list[Projection] = []
 
@@ -162,8 +161,7 @@ class System:
         for p in self.projections:
             if p.inter_area:
                 totals[p.post] = totals.get(p.post, 0.0) + p.f
-        self.projections = [replace(p, f=p.f / totals[p.post]) if p.inter_area else p
-                            for p in self.projections]
+        self.projections = [replace(p, f=p.f / totals[p.post]) if p.inter_area else p for p in self.projections]
 
     def prune_flne(self, min_fraction: float) -> None:
         """Drop inter-area projections weaker than `min_fraction`."""
@@ -191,9 +189,11 @@ class System:
                 d["stride"] = p.stride
             return d
 
-        return {"input": asdict(self.image),
-                "populations": [asdict(p) for p in self.populations[1:]],
-                "projections": [projection(p) for p in self.projections]}
+        return {
+            "input": asdict(self.image),
+            "populations": [asdict(p) for p in self.populations[1:]],
+            "projections": [projection(p) for p in self.projections],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, min_f: float = 1e-6) -> "System":
@@ -209,8 +209,9 @@ class System:
                 if stride is not None and (int(stride) != stride or stride < 1):
                     raise BrainlikeError(f"projection {p['pre']}->{p['post']}: stride must be a positive integer")
                 connect = system.connect_areas if "f" in p else system.connect_layers
-                connect(p["pre"], p["post"], p["f"] if "f" in p else p["b"],
-                        stride=None if stride is None else int(stride))
+                connect(
+                    p["pre"], p["post"], p["f"] if "f" in p else p["b"], stride=None if stride is None else int(stride)
+                )
         except (KeyError, TypeError) as error:
             raise BrainlikeError(f"malformed system description: {error!r}") from None
         system.check_connected()
@@ -239,6 +240,7 @@ def reference_system(name: str) -> System:
 
 
 # ---------------------------------------------------------------------------------- macaque systems
+
 
 def _interlaminar_in_degree(pre_layer: str, post_layer: str) -> float:
     """Inputs per post neuron from the pre layer in the Potjans & Diesmann (2014) 1 mm^2 microcircuit.
@@ -269,11 +271,18 @@ def _add_lgn_and_v1(system: System) -> None:
     v1 = tables.read_json("v1_sublayers.json")
     choices = tables.read_json("macaque_choices.json")
     image = system.image
-    for name, share in (("parvo_LGN", "fraction_parvo"), ("magno_LGN", "fraction_magno"),
-                        ("konio_LGN", "fraction_konio_assumed")):
+    for name, share in (
+        ("parvo_LGN", "fraction_parvo"),
+        ("magno_LGN", "fraction_magno"),
+        ("konio_LGN", "fraction_konio_assumed"),
+    ):
         facts = lgn["calc_populations"][name]
-        system.add(name, lgn["n_LGN_neurons_one_side"] * lgn[share], facts["e_extrinsic_inputs_per_neuron"],
-                   facts["rf_width_multiplier_of_input_pixel"] * image.pixel_degrees)
+        system.add(
+            name,
+            lgn["n_LGN_neurons_one_side"] * lgn[share],
+            facts["e_extrinsic_inputs_per_neuron"],
+            facts["rf_width_multiplier_of_input_pixel"] * image.pixel_degrees,
+        )
         system.connect_areas(image.name, name, 1.0)
 
     facts = tables.area_facts("V1")
@@ -294,11 +303,16 @@ def _add_lgn_and_v1(system: System) -> None:
     system.connect_areas("konio_LGN", "V1_2/3interblob", 1.0)
     b = _interlaminar_in_degree
     for pre, post, layers, share in (
-        ("4Calpha", "4B", ("4", "4"), 1.0), ("4Cbeta", "2/3blob", ("4", "2/3"), 0.5),
-        ("4Cbeta", "2/3interblob", ("4", "2/3"), 1.0), ("4Calpha", "2/3blob", ("4", "2/3"), 0.5),
-        ("2/3blob", "5", ("2/3", "5"), 0.5), ("2/3interblob", "5", ("2/3", "5"), 0.5),
-        ("4Cbeta", "5", ("4", "5"), 1.0), ("2/3blob", "6", ("2/3", "6"), 1.0),
-        ("4Calpha", "6", ("4", "6"), 1.0), ("5", "6", ("5", "6"), 1.0),
+        ("4Calpha", "4B", ("4", "4"), 1.0),
+        ("4Cbeta", "2/3blob", ("4", "2/3"), 0.5),
+        ("4Cbeta", "2/3interblob", ("4", "2/3"), 1.0),
+        ("4Calpha", "2/3blob", ("4", "2/3"), 0.5),
+        ("2/3blob", "5", ("2/3", "5"), 0.5),
+        ("2/3interblob", "5", ("2/3", "5"), 0.5),
+        ("4Cbeta", "5", ("4", "5"), 1.0),
+        ("2/3blob", "6", ("2/3", "6"), 1.0),
+        ("4Calpha", "6", ("4", "6"), 1.0),
+        ("5", "6", ("5", "6"), 1.0),
     ):
         system.connect_layers(f"V1_{pre}", f"V1_{post}", b(*layers) * share)
 
@@ -345,14 +359,19 @@ def _connect_streams(system: System, areas: list[str]) -> None:
                 sources = {"V1_2/3blob": split["blob"] * supra, "V1_2/3interblob": split["interblob"] * supra}
             else:
                 sources = {f"{source}_2/3": supra}
-            sources.update({f"{source}_{layer}": share * deep for layer, share in infra.items()
-                            if layer != "source"})
+            sources.update({f"{source}_{layer}": share * deep for layer, share in infra.items() if layer != "source"})
             for pre, value in sources.items():
                 system.connect_areas(pre, f"{target}_4", value)
 
 
-def macaque_system(areas: Iterable[str] | None = None, *, pixels: float = 500, pixel_degrees: float = 0.2,
-                   miniaturize: float = 1.0, min_fraction: float = 0.0) -> System:
+def macaque_system(
+    areas: Iterable[str] | None = None,
+    *,
+    pixels: float = 500,
+    pixel_degrees: float = 0.2,
+    miniaturize: float = 1.0,
+    min_fraction: float = 0.0,
+) -> System:
     """A feed-forward system of LGN, V1 and the given M132 areas, from the shipped tables.
 
     Defaults to the eight visual areas Markov et al. (2014) injected (`macaque_choices.json`).
@@ -364,8 +383,10 @@ def macaque_system(areas: Iterable[str] | None = None, *, pixels: float = 500, p
     areas = list(areas if areas is not None else choices["macaque_areas"])
     unknown = [a for a in areas if a != "V1" and a not in choices["area_stream"]]
     if "V1" not in areas or unknown:
-        raise BrainlikeError(f"areas must include V1 and come from {', '.join(choices['macaque_areas'])}"
-                             + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+        raise BrainlikeError(
+            f"areas must include V1 and come from {', '.join(choices['macaque_areas'])}"
+            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+        )
     system = System(ImageInput(pixels=pixels, pixel_degrees=pixel_degrees))
     _add_lgn_and_v1(system)
     for area in areas:

@@ -68,9 +68,17 @@ class AreaFacts:
 
 @lru_cache(maxsize=None)
 def _area_rows() -> dict[str, dict[str, str]]:
-    rows = read_csv("areas.csv", ("area", "surface_area_mm2", "cortical_thickness_mm",
-                                  "density_neun_per_mm3", "rf_diameter_deg_at_5deg_ecc",
-                                  "hierarchy_markov2014_level"))
+    rows = read_csv(
+        "areas.csv",
+        (
+            "area",
+            "surface_area_mm2",
+            "cortical_thickness_mm",
+            "density_neun_per_mm3",
+            "rf_diameter_deg_at_5deg_ecc",
+            "hierarchy_markov2014_level",
+        ),
+    )
     return {r["area"]: r for r in rows}
 
 
@@ -99,10 +107,12 @@ def area_facts(name: str) -> AreaFacts:
         surface_mm2=_number(row_for("surface_area").get("surface_area_mm2", ""), f"{name} surface (mm^2)"),
         thickness_mm=_number(thickness, f"{name} thickness (mm)", high=6.0),
         neun_per_mm3=_number(density, f"{name} NeuN density (per mm^3)", high=1e6),
-        rf_diameter_deg=_number(row_for("rf_diameter").get("rf_diameter_deg_at_5deg_ecc", ""),
-                                f"{name} RF diameter (deg)", high=180.0),
-        hierarchy_level=_number(rows[name]["hierarchy_markov2014_level"], f"{name} hierarchy level",
-                                low=-1.0, high=10.0),
+        rf_diameter_deg=_number(
+            row_for("rf_diameter").get("rf_diameter_deg_at_5deg_ecc", ""), f"{name} RF diameter (deg)", high=180.0
+        ),
+        hierarchy_level=_number(
+            rows[name]["hierarchy_markov2014_level"], f"{name} hierarchy level", low=-1.0, high=10.0
+        ),
     )
 
 
@@ -140,10 +150,12 @@ def synapses_per_connection() -> float:
 @lru_cache(maxsize=None)
 def microcircuit() -> dict[str, dict[str, float]]:
     """Potjans & Diesmann (2014) 1 mm^2 model: neurons and external in-degree per population."""
-    rows = read_csv("potjans_diesmann_2014_microcircuit_numbers.csv",
-                    ("population", "n_neurons", "n_external_inputs_per_neuron"))
-    return {r["population"]: {"n": float(r["n_neurons"]), "k_ext": float(r["n_external_inputs_per_neuron"])}
-            for r in rows}
+    rows = read_csv(
+        "potjans_diesmann_2014_microcircuit_numbers.csv", ("population", "n_neurons", "n_external_inputs_per_neuron")
+    )
+    return {
+        r["population"]: {"n": float(r["n_neurons"]), "k_ext": float(r["n_external_inputs_per_neuron"])} for r in rows
+    }
 
 
 def reference_systems() -> dict[str, dict[str, Any]]:
@@ -154,8 +166,12 @@ def reference_systems() -> dict[str, dict[str, Any]]:
         root = math.sqrt(inp["n"] / inp["channels_assumed_by_optimiser"])
         pixels = round(root) if abs(root - round(root)) < 1e-9 else root
         systems[name] = {
-            "input": {"name": inp["name"], "pixels": pixels, "pixel_degrees": inp["w"],
-                      "channels": inp["channels_assumed_by_optimiser"]},
+            "input": {
+                "name": inp["name"],
+                "pixels": pixels,
+                "pixel_degrees": inp["w"],
+                "channels": inp["channels_assumed_by_optimiser"],
+            },
             "populations": [p for p in entry["populations"] if p["name"] != inp["name"]],
             "projections": entry["projections"],
         }

@@ -23,10 +23,14 @@ from brainlike.errors import BrainlikeError
 CIFAR10_FOLDER = "cifar-10-batches-py"
 CIFAR100_FOLDER = "cifar-100-python"
 _ALLOWED = {
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy", "ndarray"), ("numpy", "dtype"),
-    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-    ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
     ("_codecs", "encode"),
 }
 
@@ -80,8 +84,10 @@ def _images(batches: list[Path], label_key: str, classes: list[str]) -> CifarIma
         array = np.asarray(_field(batch, "data", path))
         labels = list(_field(batch, label_key, path))
         if array.dtype != np.uint8 or array.ndim != 2 or array.shape[1] != 3072 or len(array) != len(labels):
-            raise BrainlikeError(f"{path}: expected N x 3072 uint8 data with N labels, got "
-                                 f"{array.dtype} {array.shape} and {len(labels)} labels")
+            raise BrainlikeError(
+                f"{path}: expected N x 3072 uint8 data with N labels, got "
+                f"{array.dtype} {array.shape} and {len(labels)} labels"
+            )
         data.append(array)
         targets += labels
     if min(targets) < 0 or max(targets) >= len(classes):

@@ -48,8 +48,9 @@ def dataset_kind(source: str | Path) -> str:
     )
 
 
-def open_dataset(source: str | Path, split: str = "train", *, skip_bad: bool = False,
-                 digits_size: int = 32) -> LabeledImages:
+def open_dataset(
+    source: str | Path, split: str = "train", *, skip_bad: bool = False, digits_size: int = 32
+) -> LabeledImages:
     """The `split` ('train' or 'val') of the dataset at `source`; see the module docstring."""
     kind = dataset_kind(source)
     if kind == "digits":

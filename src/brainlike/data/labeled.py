@@ -40,8 +40,9 @@ class ImageFiles(LabeledImages):
     (the loaders' collate function drops it); without, reading it raises a BrainlikeError naming it.
     """
 
-    def __init__(self, files: Sequence[Path], targets: Sequence[int], classes: Sequence[str], *,
-                 skip_bad: bool = False):
+    def __init__(
+        self, files: Sequence[Path], targets: Sequence[int], classes: Sequence[str], *, skip_bad: bool = False
+    ):
         if len(files) != len(targets):
             raise ValueError("one target per file is needed")
         self.files = list(files)
@@ -69,4 +70,3 @@ def require_dir(path: Path, what: str) -> Path:
     if not path.is_dir():
         raise BrainlikeError(f"{what}: no folder at {path}")
     return path
-

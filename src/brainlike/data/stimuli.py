@@ -52,8 +52,9 @@ class Screen:
 
     @classmethod
     def of(cls, card) -> "Screen":
-        return cls(visual_degrees=float(card.visual_degrees), input_size=int(card.input_size),
-                   preprocessing=card.preprocessing)
+        return cls(
+            visual_degrees=float(card.visual_degrees), input_size=int(card.input_size), preprocessing=card.preprocessing
+        )
 
     def __post_init__(self):
         if not self.visual_degrees > 0 or self.input_size < 1:
@@ -93,8 +94,14 @@ class GratingSet:
             yield self.render(screen, start, start + batch_size)
 
 
-def grating_grid(name: str, dims: Mapping[str, np.ndarray], *, derived: Mapping[str, Callable] | None = None,
-                 fixed: Mapping[str, float] | None = None, description: str = "") -> GratingSet:
+def grating_grid(
+    name: str,
+    dims: Mapping[str, np.ndarray],
+    *,
+    derived: Mapping[str, Callable] | None = None,
+    fixed: Mapping[str, float] | None = None,
+    description: str = "",
+) -> GratingSet:
     """A `GratingSet` over the product of `dims` (first = slowest), with `derived` parameters computed
     from a row's grid values and `fixed` ones the same for every image."""
     names = tuple(dims)
@@ -111,8 +118,9 @@ def grating_grid(name: str, dims: Mapping[str, np.ndarray], *, derived: Mapping[
     return GratingSet(name, names, grid, {p: columns[p] for p in PARAMETERS}, description)
 
 
-def render_gratings(params: Mapping[str, np.ndarray], screen: Screen, *,
-                    degrees: float = STIMULUS_DEGREES) -> torch.Tensor:
+def render_gratings(
+    params: Mapping[str, np.ndarray], screen: Screen, *, degrees: float = STIMULUS_DEGREES
+) -> torch.Tensor:
     """Render one image per row of `params` (arrays named as in `PARAMETERS`) for `screen`.
 
     A radius of inf is a full-field grating (the whole `degrees`-wide stimulus image); contrast 0 is a
@@ -166,11 +174,11 @@ def _window_start(low: np.ndarray, size: int, canvas: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _View:
-    canvas: int             # pixels of the model's field of view at the stimulus' pixels per degree
-    centre: float           # canvas pixel of the stimulus image centre
-    degrees: np.ndarray     # (canvas,) degrees of each canvas pixel from the image centre
-    inside: np.ndarray      # (canvas,) whether the pixel lies on the stimulus image
-    resize: torch.Tensor    # (size, canvas) the preset's resize as a matrix
+    canvas: int  # pixels of the model's field of view at the stimulus' pixels per degree
+    centre: float  # canvas pixel of the stimulus image centre
+    degrees: np.ndarray  # (canvas,) degrees of each canvas pixel from the image centre
+    inside: np.ndarray  # (canvas,) whether the pixel lies on the stimulus image
+    resize: torch.Tensor  # (size, canvas) the preset's resize as a matrix
 
 
 @functools.lru_cache(maxsize=8)
@@ -185,8 +193,13 @@ def _view(screen: Screen, degrees: float) -> _View:
         origin = (canvas - STIMULUS_PIXELS) // 2
     image_pixel = np.arange(canvas, dtype=np.float64) - origin
     inside = (image_pixel >= 0) & (image_pixel < STIMULUS_PIXELS)
-    return _View(canvas, origin + STIMULUS_PIXELS / 2, (image_pixel - STIMULUS_PIXELS / 2) / ppd, inside,
-                 resize_matrix(canvas, screen))
+    return _View(
+        canvas,
+        origin + STIMULUS_PIXELS / 2,
+        (image_pixel - STIMULUS_PIXELS / 2) / ppd,
+        inside,
+        resize_matrix(canvas, screen),
+    )
 
 
 def resize_matrix(canvas: int, screen: Screen) -> torch.Tensor:
@@ -202,23 +215,31 @@ def resize_matrix(canvas: int, screen: Screen) -> torch.Tensor:
     matrix = matrix[:, 0, 0, :].T.contiguous()
     if p.resize != "squash":
         top = (target - size) // 2
-        matrix = matrix[top:top + size]
+        matrix = matrix[top : top + size]
     return matrix
 
 
 # -------------------------------------------------------------------------------- published sets
 
+
 def blank_set() -> GratingSet:
-    return grating_grid("Marques2020_blank", {"phase": [0.0]},
-                        fixed={"spatial_frequency": 1.0, "orientation": 0.0, "contrast": 0.0},
-                        description="uniform mid-gray, the baseline (spontaneous) response")
+    return grating_grid(
+        "Marques2020_blank",
+        {"phase": [0.0]},
+        fixed={"spatial_frequency": 1.0, "orientation": 0.0, "contrast": 0.0},
+        description="uniform mid-gray, the baseline (spontaneous) response",
+    )
 
 
 def receptive_field_set() -> GratingSet:
     return grating_grid(
         "Marques2020_receptive_field",
-        {"position_y": RF_POSITIONS, "position_x": RF_POSITIONS, "orientation": [0.0, 45.0, 90.0, 135.0],
-         "phase": [0.0, 180.0]},
+        {
+            "position_y": RF_POSITIONS,
+            "position_x": RF_POSITIONS,
+            "orientation": [0.0, 45.0, 90.0, 135.0],
+            "phase": [0.0, 180.0],
+        },
         fixed={"radius": 1 / 6, "spatial_frequency": 3.0},
         description="3 cpd patches of radius 1/6 deg on a 21 x 21 grid (0.25 deg steps), 4 orientations x 2 phases",
     )
@@ -227,8 +248,12 @@ def receptive_field_set() -> GratingSet:
 def orientation_set() -> GratingSet:
     return grating_grid(
         "Marques2020_orientation",
-        {"cycles": [2.0, 3.0, 4.0], "spatial_frequency": TEST_SPATIAL_FREQUENCIES, "orientation": ORIENTATIONS,
-         "phase": PHASES},
+        {
+            "cycles": [2.0, 3.0, 4.0],
+            "spatial_frequency": TEST_SPATIAL_FREQUENCIES,
+            "orientation": ORIENTATIONS,
+            "phase": PHASES,
+        },
         derived={"radius": lambda c: c["cycles"] / (2 * c["spatial_frequency"])},
         description="4 SFs x 12 orientations x 8 phases, apertures of 2, 3 and 4 cycles across",
     )
@@ -237,8 +262,12 @@ def orientation_set() -> GratingSet:
 def spatial_frequency_set() -> GratingSet:
     return grating_grid(
         "Marques2020_spatial_frequency",
-        {"radius": [0.75, 2.25], "spatial_frequency": SPATIAL_FREQUENCIES, "orientation": ORIENTATIONS[::2],
-         "phase": PHASES},
+        {
+            "radius": [0.75, 2.25],
+            "spatial_frequency": SPATIAL_FREQUENCIES,
+            "orientation": ORIENTATIONS[::2],
+            "phase": PHASES,
+        },
         description="22 SFs (quarter octaves, 0.39-14.7 cpd) x 6 orientations x 8 phases, radii 0.75 and 2.25 deg",
     )
 
@@ -246,8 +275,12 @@ def spatial_frequency_set() -> GratingSet:
 def size_set() -> GratingSet:
     return grating_grid(
         "Marques2020_size",
-        {"radius": RADII, "spatial_frequency": TEST_SPATIAL_FREQUENCIES, "orientation": ORIENTATIONS[::2],
-         "phase": PHASES},
+        {
+            "radius": RADII,
+            "spatial_frequency": TEST_SPATIAL_FREQUENCIES,
+            "orientation": ORIENTATIONS[::2],
+            "phase": PHASES,
+        },
         description="12 radii (0.11-4.76 deg) x 4 SFs x 6 orientations x 8 phases",
     )
 
@@ -281,7 +314,13 @@ class Grating:
     position: tuple[float, float] = field(default=POSITION)
 
     def render(self, screen: Screen) -> torch.Tensor:
-        values = {"spatial_frequency": self.spatial_frequency, "orientation": self.orientation,
-                  "phase": self.phase, "radius": self.radius, "contrast": self.contrast,
-                  "position_x": self.position[0], "position_y": self.position[1]}
+        values = {
+            "spatial_frequency": self.spatial_frequency,
+            "orientation": self.orientation,
+            "phase": self.phase,
+            "radius": self.radius,
+            "contrast": self.contrast,
+            "position_x": self.position[0],
+            "position_y": self.position[1],
+        }
         return render_gratings({k: np.array([v]) for k, v in values.items()}, screen)

@@ -38,8 +38,15 @@ class DoGConv2d(nn.Module):
     """
 
     def __init__(
-        self, in_channels: int, out_channels: int, *, radius: int = 2, stride: int = 1,
-        padding: int | None = None, bias: bool = False, form: str = "as_coded",
+        self,
+        in_channels: int,
+        out_channels: int,
+        *,
+        radius: int = 2,
+        stride: int = 1,
+        padding: int | None = None,
+        bias: bool = False,
+        form: str = "as_coded",
     ):
         super().__init__()
         if form not in DOG_FORMS:
@@ -54,8 +61,7 @@ class DoGConv2d(nn.Module):
         self.sigma1 = nn.Parameter(torch.rand(pairs, 1, 1) + radius / 2)
         self.sigma2_scale = nn.Parameter(torch.rand(pairs, 1, 1) + radius / 2)
         self.total_scale = nn.Parameter(torch.randn(pairs, 1, 1) * 2)
-        self.bias = nn.Parameter(torch.randn(out_channels) if bias else torch.zeros(out_channels),
-                                 requires_grad=bias)
+        self.bias = nn.Parameter(torch.randn(out_channels) if bias else torch.zeros(out_channels), requires_grad=bias)
 
     def kernel(self) -> torch.Tensor:
         """The (out, in, K, K) kernel of the current parameters."""
@@ -86,17 +92,26 @@ class PartialDoG(nn.Module):
     Key `dog_conv.*` as in the original `DoGConv2DLayer`.
     """
 
-    def __init__(self, dog_channels: int, *, radius: int = 2, stride: int = 1, padding: int | None = None,
-                 bias: bool = False, form: str = "as_coded"):
+    def __init__(
+        self,
+        dog_channels: int,
+        *,
+        radius: int = 2,
+        stride: int = 1,
+        padding: int | None = None,
+        bias: bool = False,
+        form: str = "as_coded",
+    ):
         super().__init__()
         self.dog_channels = dog_channels
-        self.dog_conv = DoGConv2d(dog_channels, dog_channels, radius=radius, stride=stride, padding=padding,
-                                  bias=bias, form=form)
+        self.dog_conv = DoGConv2d(
+            dog_channels, dog_channels, radius=radius, stride=stride, padding=padding, bias=bias, form=form
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[1] < self.dog_channels:
             raise BrainlikeError(f"PartialDoG needs at least {self.dog_channels} channels, got {x.shape[1]}")
-        dog, rest = x[:, :self.dog_channels], x[:, self.dog_channels:]
+        dog, rest = x[:, : self.dog_channels], x[:, self.dog_channels :]
         return torch.cat([self.dog_conv(dog), rest], dim=1)
 
 

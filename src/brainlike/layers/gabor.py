@@ -58,11 +58,16 @@ def _sf_histogram(sf_min: float, sf_max: float, *, uniform: bool) -> tuple[np.nd
     keep = np.flatnonzero(upper & (edges >= sf_min))
     if len(keep) < 2:
         raise BrainlikeError(f"no spatial-frequency bin lies within [{sf_min}, {sf_max}] cpd")
-    return edges[keep[0]:keep[-1] + 1], counts[keep[0]:keep[-1]]
+    return edges[keep[0] : keep[-1] + 1], counts[keep[0] : keep[-1]]
 
 
 def sample_gabor_params(
-    n: int, *, seed: int = 0, sf_corr: float = 0.75, sf_max: float = 9.0, sf_min: float = 0.0,
+    n: int,
+    *,
+    seed: int = 0,
+    sf_corr: float = 0.75,
+    sf_max: float = 9.0,
+    sf_min: float = 0.0,
     uniform: bool = False,
 ) -> dict[str, np.ndarray]:
     """Draw `n` Gabor parameter sets: sf (cycles/deg), theta and phase (deg), nx, ny (periods).
@@ -111,8 +116,13 @@ def sample_gabor_params(
 
 
 def gabor_kernels(
-    *, frequency: torch.Tensor, theta: torch.Tensor, sigma_x: torch.Tensor, sigma_y: torch.Tensor,
-    phase: torch.Tensor, size: int,
+    *,
+    frequency: torch.Tensor,
+    theta: torch.Tensor,
+    sigma_x: torch.Tensor,
+    sigma_y: torch.Tensor,
+    phase: torch.Tensor,
+    size: int,
 ) -> torch.Tensor:
     """(N, size, size) Gabors in pixel units: frequency in cycles/px, angles in radians, sigmas in px.
 
@@ -122,16 +132,19 @@ def gabor_kernels(
     half = size // 2
     offsets = torch.arange(-half, size - half, dtype=torch.float64)
     x, y = torch.meshgrid(offsets, offsets, indexing="ij")
-    cast = [torch.as_tensor(v, dtype=torch.float64).reshape(-1, 1, 1)
-            for v in (frequency, theta, sigma_x, sigma_y, phase)]
+    cast = [
+        torch.as_tensor(v, dtype=torch.float64).reshape(-1, 1, 1) for v in (frequency, theta, sigma_x, sigma_y, phase)
+    ]
     f, th, sx, sy, ph = cast
     x_rot = x * torch.cos(th) + y * torch.sin(th)
     y_rot = -x * torch.sin(th) + y * torch.cos(th)
-    envelope = torch.exp(-0.5 * (x_rot ** 2 / sx ** 2 + y_rot ** 2 / sy ** 2)) / (2 * math.pi * sx * sy)
+    envelope = torch.exp(-0.5 * (x_rot**2 / sx**2 + y_rot**2 / sy**2)) / (2 * math.pi * sx * sy)
     return (envelope * torch.cos(2 * math.pi * f * x_rot + ph)).float()
 
 
-def standard_normal_cpu(shape: torch.Size, *, dtype: torch.dtype = torch.float32, seed: int | None = None) -> torch.Tensor:
+def standard_normal_cpu(
+    shape: torch.Size, *, dtype: torch.dtype = torch.float32, seed: int | None = None
+) -> torch.Tensor:
     """Standard normal samples, filled on all CPU threads.
 
     One CPU generator yields about 10^8 numbers a second, a cost comparable to a whole VOne block
@@ -180,8 +193,9 @@ class GaborFilterBank(nn.Module):
         super().__init__()
         self.stride = stride
         self.padding = kernel_size // 2
-        self.weight = nn.Parameter(torch.zeros(out_channels, in_channels, kernel_size, kernel_size),
-                                   requires_grad=False)
+        self.weight = nn.Parameter(
+            torch.zeros(out_channels, in_channels, kernel_size, kernel_size), requires_grad=False
+        )
         self.algorithm = "auto"
         self._split_cache: dict = {}
 
@@ -216,8 +230,12 @@ class GaborFilterBank(nn.Module):
     def _use_fft(self, x: torch.Tensor) -> bool:
         if self.algorithm != "auto":
             return self.algorithm == "fft"
-        return (x.device.type == "cpu" and x.dtype == torch.float32 and not torch.is_autocast_enabled("cpu")
-                and worth_it(self.weight.shape[-1], self.stride))
+        return (
+            x.device.type == "cpu"
+            and x.dtype == torch.float32
+            and not torch.is_autocast_enabled("cpu")
+            and worth_it(self.weight.shape[-1], self.stride)
+        )
 
     def forward(self, x: torch.Tensor, channels: slice = slice(None)) -> torch.Tensor:
         split = self._split(channels) if x.device.type == "cpu" or self.algorithm == "fft" else None
@@ -234,7 +252,7 @@ class GaborFilterBank(nn.Module):
                     out.narrow(0, first, len(chunk)).index_copy_(1, rows, chunk)
                     first += len(chunk)
             else:
-                out.index_copy_(1, rows, F.conv2d(x[:, c:c + 1], kernels, stride=s, padding=p))
+                out.index_copy_(1, rows, F.conv2d(x[:, c : c + 1], kernels, stride=s, padding=p))
         return out
 
 
@@ -259,15 +277,15 @@ class _ColourSplit:
 
     @classmethod
     def of(cls, weight: torch.Tensor) -> "_ColourSplit | None":
-        reads = weight.flatten(2).ne(0).any(dim=2)          # (out, in): which inputs each kernel reads
+        reads = weight.flatten(2).ne(0).any(dim=2)  # (out, in): which inputs each kernel reads
         if weight.shape[1] == 1 or bool((reads.sum(dim=1) > 1).any()):
             return None
-        source = reads.to(torch.uint8).argmax(dim=1)        # an all-zero kernel counts as reading channel 0
+        source = reads.to(torch.uint8).argmax(dim=1)  # an all-zero kernel counts as reading channel 0
         groups = []
         for c in range(weight.shape[1]):
             rows = torch.nonzero(source == c).flatten()
             if rows.numel():
-                groups.append((c, rows, weight[rows, c:c + 1].contiguous()))
+                groups.append((c, rows, weight[rows, c : c + 1].contiguous()))
         return cls(groups, weight.shape[0])
 
 
@@ -282,11 +300,24 @@ class VOneBlock(nn.Module):
     """
 
     def __init__(
-        self, *, simple_channels: int = 256, complex_channels: int = 256, kernel_size: int = 25,
-        stride: int = 4, image_size: int = 224, visual_degrees: float = 8.0, k_exc: float = 25.0,
-        noise_mode: str | None = "neuronal", noise_scale: float = 0.35, noise_level: float = 0.07,
-        gabor_seed: int = 0, sf_corr: float = 0.75, sf_max: float = 9.0, sf_min: float = 0.0,
-        uniform_params: bool = False, colour_assignment: str = "independent",
+        self,
+        *,
+        simple_channels: int = 256,
+        complex_channels: int = 256,
+        kernel_size: int = 25,
+        stride: int = 4,
+        image_size: int = 224,
+        visual_degrees: float = 8.0,
+        k_exc: float = 25.0,
+        noise_mode: str | None = "neuronal",
+        noise_scale: float = 0.35,
+        noise_level: float = 0.07,
+        gabor_seed: int = 0,
+        sf_corr: float = 0.75,
+        sf_max: float = 9.0,
+        sf_min: float = 0.0,
+        uniform_params: bool = False,
+        colour_assignment: str = "independent",
     ):
         super().__init__()
         if colour_assignment not in ("independent", "shared"):
@@ -305,13 +336,18 @@ class VOneBlock(nn.Module):
         self.simple, self.complex, self.gabors = nn.Identity(), nn.Identity(), nn.Identity()
         self.noise, self.output = nn.Identity(), nn.Identity()
 
-        params = sample_gabor_params(channels, seed=gabor_seed, sf_corr=sf_corr, sf_max=sf_max,
-                                     sf_min=sf_min, uniform=uniform_params)
+        params = sample_gabor_params(
+            channels, seed=gabor_seed, sf_corr=sf_corr, sf_max=sf_max, sf_min=sf_min, uniform=uniform_params
+        )
         pixels_per_degree = image_size / visual_degrees
         frequency = torch.from_numpy(params["sf"] / pixels_per_degree)
-        geometry = dict(frequency=frequency, theta=torch.from_numpy(np.deg2rad(params["theta"])),
-                        sigma_x=torch.from_numpy(params["nx"]) / frequency,
-                        sigma_y=torch.from_numpy(params["ny"]) / frequency, size=kernel_size)
+        geometry = dict(
+            frequency=frequency,
+            theta=torch.from_numpy(np.deg2rad(params["theta"])),
+            sigma_x=torch.from_numpy(params["nx"]) / frequency,
+            sigma_y=torch.from_numpy(params["ny"]) / frequency,
+            size=kernel_size,
+        )
         phase = torch.from_numpy(np.deg2rad(params["phase"]))
         colours = torch.Generator().manual_seed(gabor_seed)
         colour_q0 = torch.randint(0, 3, (channels,), generator=colours)
@@ -319,9 +355,16 @@ class VOneBlock(nn.Module):
         self.simple_conv_q0.set_kernels(gabor_kernels(phase=phase, **geometry), colour_q0)
         self.simple_conv_q1.set_kernels(gabor_kernels(phase=phase + math.pi / 2, **geometry), colour_q1)
         self.gabor_params: dict | None = {
-            **params, "simple_channels": simple_channels, "complex_channels": complex_channels,
-            "uniform_params": uniform_params, "gabor_seed": gabor_seed, "sf_max": sf_max, "sf_min": sf_min,
-            "sf_corr": sf_corr, "colour_q0": colour_q0.numpy(), "colour_q1": colour_q1.numpy(),
+            **params,
+            "simple_channels": simple_channels,
+            "complex_channels": complex_channels,
+            "uniform_params": uniform_params,
+            "gabor_seed": gabor_seed,
+            "sf_max": sf_max,
+            "sf_min": sf_min,
+            "sf_corr": sf_corr,
+            "colour_q0": colour_q0.numpy(),
+            "colour_q1": colour_q1.numpy(),
         }
         # Loaded kernels are authoritative; the sampled parameters no longer describe them.
         self.register_load_state_dict_post_hook(lambda module, _: setattr(module, "gabor_params", None))

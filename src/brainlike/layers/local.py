@@ -35,8 +35,16 @@ class LocallyConnected2d(nn.Module):
     """
 
     def __init__(
-        self, in_channels: int, out_channels: int, *, output_size: int | tuple[int, int], kernel_size: int = 3,
-        stride: int = 1, padding: int = 0, bias: bool = False, init: str = "normal",
+        self,
+        in_channels: int,
+        out_channels: int,
+        *,
+        output_size: int | tuple[int, int],
+        kernel_size: int = 3,
+        stride: int = 1,
+        padding: int = 0,
+        bias: bool = False,
+        init: str = "normal",
     ):
         super().__init__()
         if init not in ("normal", "kaiming"):
@@ -45,9 +53,9 @@ class LocallyConnected2d(nn.Module):
         self.output_size = _pair(output_size)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         h, w = self.output_size
-        weight = torch.randn(1, out_channels, in_channels, h, w, kernel_size ** 2)
+        weight = torch.randn(1, out_channels, in_channels, h, w, kernel_size**2)
         if init == "kaiming":
-            weight *= math.sqrt(2.0 / (in_channels * kernel_size ** 2))
+            weight *= math.sqrt(2.0 / (in_channels * kernel_size**2))
         self.weight = nn.Parameter(weight)
         self.bias = nn.Parameter(torch.randn(1, out_channels, h, w)) if bias else None
 
@@ -59,15 +67,18 @@ class LocallyConnected2d(nn.Module):
             raise BrainlikeError(
                 f"LocallyConnected2d expects {self.in_channels} channels and an output of "
                 f"{self.output_size[0]}x{self.output_size[1]}; got {channels} channels and {out_h}x{out_w} "
-                f"(input {height}x{width})")
+                f"(input {height}x{width})"
+            )
         positions = out_h * out_w
-        patches = F.unfold(x, k, padding=p, stride=s).permute(2, 1, 0)             # (HW, in*k*k, B)
+        patches = F.unfold(x, k, padding=p, stride=s).permute(2, 1, 0)  # (HW, in*k*k, B)
         # Moving the positions to the front keeps each (in, k*k) row contiguous in the copy.
         weight = self.weight[0].permute(2, 3, 0, 1, 4).reshape(positions, self.out_channels, -1)
-        y = torch.bmm(weight, patches)                                             # (HW, out, B)
+        y = torch.bmm(weight, patches)  # (HW, out, B)
         y = y.permute(2, 1, 0).reshape(batch, self.out_channels, out_h, out_w)
         return y if self.bias is None else y + self.bias
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, output_size={self.output_size}, "
-                f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}")
+        return (
+            f"{self.in_channels}, {self.out_channels}, output_size={self.output_size}, "
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        )

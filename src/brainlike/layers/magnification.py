@@ -33,14 +33,14 @@ def polar_masks(size: int, radius_bins, wedges: int) -> torch.Tensor:
     centre = size // 2
     rows, cols = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
     x, y = (cols - centre).float(), (centre - rows).float()
-    radius = torch.sqrt(x ** 2 + y ** 2)
+    radius = torch.sqrt(x**2 + y**2)
     angle = torch.atan2(y, x)
     angle = torch.where(y < 0, angle + 2 * math.pi, angle)
     radius_edges = torch.tensor(radius_bins, dtype=torch.float32)
     angle_edges = torch.linspace(0, 2 * math.pi, wedges + 1)
     in_ring = (radius >= radius_edges[:-1, None, None]) & (radius < radius_edges[1:, None, None])
     in_wedge = (angle >= angle_edges[:-1, None, None]) & (angle < angle_edges[1:, None, None])
-    masks = (in_ring[:, None] & in_wedge[None]).float()                      # (rings, wedges, H, W)
+    masks = (in_ring[:, None] & in_wedge[None]).float()  # (rings, wedges, H, W)
     for ring in range(masks.shape[0]):
         if radius_edges[ring] > centre:
             continue
@@ -63,8 +63,14 @@ class PolarPooling(nn.Module):
     """
 
     def __init__(
-        self, *, input_size: int = 32, output_size: int = 16, radius_bins=PUBLISHED_RADIUS_BINS,
-        wedges: int = 30, radius_pad: bool = False, antialias: bool = True,
+        self,
+        *,
+        input_size: int = 32,
+        output_size: int = 16,
+        radius_bins=PUBLISHED_RADIUS_BINS,
+        wedges: int = 30,
+        radius_pad: bool = False,
+        antialias: bool = True,
     ):
         super().__init__()
         self.input_size, self.output_size = input_size, output_size
@@ -80,8 +86,8 @@ class PolarPooling(nn.Module):
         """(B, C, rings, wedges): the mean of x within each mask (0 for empty masks)."""
         if x.shape[-2:] != (self.input_size, self.input_size):
             raise BrainlikeError(
-                f"PolarPooling expects {self.input_size}x{self.input_size} maps, got "
-                f"{x.shape[-2]}x{x.shape[-1]}")
+                f"PolarPooling expects {self.input_size}x{self.input_size} maps, got {x.shape[-2]}x{x.shape[-1]}"
+            )
         masks = self.pooling_masks.to(x.dtype).flatten(1)
         pooled = x.flatten(2) @ masks.T / self.pooling_mask_counts.to(x.dtype)
         return pooled.unflatten(2, (self.rings, self.wedges))
@@ -91,8 +97,9 @@ class PolarPooling(nn.Module):
         if self.radius_pad:
             y = F.pad(y, (0, 0, 1, 1), mode="reflect")
         y = F.pad(y, (1, 1, 0, 0), mode="reflect")
-        return F.interpolate(y, size=(self.output_size, self.output_size), mode="bilinear",
-                             align_corners=False, antialias=self.antialias)
+        return F.interpolate(
+            y, size=(self.output_size, self.output_size), mode="bilinear", align_corners=False, antialias=self.antialias
+        )
 
 
 class LogPolarSampler(nn.Module):
@@ -107,7 +114,12 @@ class LogPolarSampler(nn.Module):
     """
 
     def __init__(
-        self, *, rings: int = 16, wedges: int = 16, visual_degrees: float = 8.0, fovea_degrees: float = 0.5,
+        self,
+        *,
+        rings: int = 16,
+        wedges: int = 16,
+        visual_degrees: float = 8.0,
+        fovea_degrees: float = 0.5,
         max_eccentricity: float | None = None,
     ):
         super().__init__()

@@ -52,7 +52,7 @@ class TunedNormalization(nn.Module):
     def weights(self) -> torch.Tensor:
         """The (C_out, C_in) normalisation pool G."""
         sigma = self.sigmas.clamp(min=0.5).view(1, -1)
-        g = torch.exp(-self.channel_distances ** 2 / (2 * sigma ** 2)) / (_SQRT_2PI * sigma)
+        g = torch.exp(-(self.channel_distances**2) / (2 * sigma**2)) / (_SQRT_2PI * sigma)
         return g / g.sum(dim=0, keepdim=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -87,8 +87,9 @@ class UntunedNormalization(nn.Module):
         cos, sin = torch.cos(self.theta), torch.sin(self.theta)
         x_rot = self.x_coords * cos + self.y_coords * sin
         y_rot = -self.x_coords * sin + self.y_coords * cos
-        q = ((x_rot - self.v) ** 2 / (self.rho ** 2).clamp(min=0.1)
-             + (y_rot - self.w) ** 2 / (self.sigma ** 2).clamp(min=0.1))
+        q = (x_rot - self.v) ** 2 / (self.rho**2).clamp(min=0.1) + (y_rot - self.w) ** 2 / (self.sigma**2).clamp(
+            min=0.1
+        )
         amplitude = (self.A / (2 * math.pi * self.rho * self.sigma).clamp(min=0.1)).abs()
         return amplitude * torch.exp(-q / 2)
 

@@ -67,17 +67,30 @@ class GatedTwoStreamArea(nn.Module):
     through them.
     """
 
-    def __init__(self, *, in_channels: int, channels: int, kernel_size: int, stride: int = 1,
-                 lateral_kernel: int = 0, top_down_channels: int | None = None, top_down_kernel: int = 1,
-                 top_down_stride: int = 1, skip_bu_channels: int | None = None, skip_bu_kernel: int = 1,
-                 skip_td_channels: int | None = None, skip_td_kernel: int = 1):
+    def __init__(
+        self,
+        *,
+        in_channels: int,
+        channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        lateral_kernel: int = 0,
+        top_down_channels: int | None = None,
+        top_down_kernel: int = 1,
+        top_down_stride: int = 1,
+        skip_bu_channels: int | None = None,
+        skip_bu_kernel: int = 1,
+        skip_td_channels: int | None = None,
+        skip_td_kernel: int = 1,
+    ):
         super().__init__()
         self.bu_conv = nn.Conv2d(in_channels, channels, kernel_size, stride, (kernel_size - 1) // 2)
         if lateral_kernel > 0:
             self.bu_l_conv_depthwise, self.bu_l_conv_pointwise = _separable(channels, channels, lateral_kernel)
         if top_down_channels:
-            self.td_conv = nn.ConvTranspose2d(top_down_channels, channels, top_down_kernel, top_down_stride,
-                                              (top_down_kernel - 1) // 2)
+            self.td_conv = nn.ConvTranspose2d(
+                top_down_channels, channels, top_down_kernel, top_down_stride, (top_down_kernel - 1) // 2
+            )
             if lateral_kernel > 0:
                 self.td_l_conv_depthwise, self.td_l_conv_pointwise = _separable(channels, channels, lateral_kernel)
         if skip_bu_channels:
@@ -100,10 +113,20 @@ class GatedTwoStreamArea(nn.Module):
         # A copy, not a view of the parameter: hooks and autograd then see an ordinary tensor.
         return self.layer_norm_td.bias.view(1, -1, 1, 1).to(like.dtype).expand_as(like).contiguous()
 
-    def forward(self, bu: Maybe = None, bu_l: Maybe = None, td: Maybe = None, td_l: Maybe = None,
-                skip_bu: Maybe = None, skip_td: Maybe = None, *, bottom_up: Maybe = None,
-                top_down: Maybe = None, skip_top_down: Maybe = None,
-                streams: Sequence[str] = ("bu", "td")) -> AreaOutput:
+    def forward(
+        self,
+        bu: Maybe = None,
+        bu_l: Maybe = None,
+        td: Maybe = None,
+        td_l: Maybe = None,
+        skip_bu: Maybe = None,
+        skip_td: Maybe = None,
+        *,
+        bottom_up: Maybe = None,
+        top_down: Maybe = None,
+        skip_top_down: Maybe = None,
+        streams: Sequence[str] = ("bu", "td"),
+    ) -> AreaOutput:
         """One update. bu: BU map of the area below (or the image); bu_l / td_l: this area's own maps;
         td: TD map of the area above; skip_bu / skip_td: the skip sources. `bottom_up`, `top_down`
         and `skip_top_down` stand in for `bu_conv(bu)`, `td_conv(td)` and the TD skip when the
@@ -147,9 +170,19 @@ class RecurrentConvLayer(nn.Module):
     layer's size.
     """
 
-    def __init__(self, *, in_channels: int, channels: int, kernel_size: int, stride: int = 1,
-                 lateral: bool = False, top_down_channels: int | None = None, top_down_stride: int = 2,
-                 steps: int = 1, norm: str = "batch"):
+    def __init__(
+        self,
+        *,
+        in_channels: int,
+        channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        lateral: bool = False,
+        top_down_channels: int | None = None,
+        top_down_stride: int = 2,
+        steps: int = 1,
+        norm: str = "batch",
+    ):
         super().__init__()
         if norm not in ("batch", "layer"):
             raise ValueError(f"norm must be 'batch' or 'layer', not {norm!r}")
@@ -158,9 +191,13 @@ class RecurrentConvLayer(nn.Module):
         self.lateral = nn.Conv2d(channels, channels, kernel_size, padding=pad, bias=False) if lateral else None
         # kernel = stride + 2 * padding maps size n back to exactly stride * n; output_size adds the rest.
         td_pad = max(1, top_down_stride // 2)
-        self.top_down = (nn.ConvTranspose2d(top_down_channels, channels, top_down_stride + 2 * td_pad,
-                                            top_down_stride, td_pad, bias=False)
-                         if top_down_channels else None)
+        self.top_down = (
+            nn.ConvTranspose2d(
+                top_down_channels, channels, top_down_stride + 2 * td_pad, top_down_stride, td_pad, bias=False
+            )
+            if top_down_channels
+            else None
+        )
         if norm == "batch":
             self.norms = nn.ModuleList(nn.BatchNorm2d(channels) for _ in range(steps))
         else:

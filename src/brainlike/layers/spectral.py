@@ -53,20 +53,20 @@ class SpectralCorrelation:
         self.m_h = _smooth_length(-(-(height + 2 * padding) // stride))
         self.m_w = _smooth_length(-(-(width + 2 * padding) // stride))
         self.n_h, self.n_w = stride * self.m_h, stride * self.m_w
-        self.half = self.m_w // 2 + 1    # the columns an inverse rfft needs
+        self.half = self.m_w // 2 + 1  # the columns an inverse rfft needs
         self.height, self.width, self.count = height, width, count
         spectra = []
         for part in kernels.detach().float().split(max(1, CHUNK_BYTES // (8 * self.n_h * self.n_w))):
             spectrum = torch.fft.fft2(F.pad(part, (0, self.n_w - kw, 0, self.n_h - kh))).conj()
-            spectra.append(self._aliases(spectrum))                 # (bins, s*s, part)
+            spectra.append(self._aliases(spectrum))  # (bins, s*s, part)
         # The aliases add up to s^2 times the subsampled output's spectrum: divide once, here.
-        self.spectrum = torch.cat(spectra, dim=2).div_(stride * stride).contiguous()   # (bins, s*s, O)
+        self.spectrum = torch.cat(spectra, dim=2).div_(stride * stride).contiguous()  # (bins, s*s, O)
 
     def _aliases(self, spectrum: torch.Tensor) -> torch.Tensor:
         """(..., N_h, N_w) spectrum -> (bins, s*s, ...): the s x s aliases of each kept bin of the
         subsampled output, for the rows q < M_h and the columns r <= M_w / 2 an inverse rfft needs."""
         s, lead = self.stride, spectrum.shape[:-2]
-        folded = spectrum.reshape(-1, s, self.m_h, s, self.m_w)[..., :self.half]    # (L, a, q, b, r)
+        folded = spectrum.reshape(-1, s, self.m_h, s, self.m_w)[..., : self.half]  # (L, a, q, b, r)
         return folded.permute(2, 4, 1, 3, 0).reshape(self.m_h * self.half, s * s, *lead)
 
     def __call__(self, x: torch.Tensor) -> list[torch.Tensor]:
@@ -80,8 +80,8 @@ class SpectralCorrelation:
     def _correlate(self, x: torch.Tensor) -> torch.Tensor:
         p, batch = self.padding, x.shape[0]
         padded = F.pad(x, (p, self.n_w - self.width - p, p, self.n_h - self.height - p))
-        aliases = self._aliases(torch.fft.fft2(padded))              # (bins, s*s, B)
+        aliases = self._aliases(torch.fft.fft2(padded))  # (bins, s*s, B)
         product = torch.bmm(aliases.transpose(1, 2), self.spectrum)  # (bins, B, O)
         product = product.view(self.m_h, self.half, batch, self.count).permute(2, 3, 0, 1)
         out = torch.fft.irfft2(product, s=(self.m_h, self.m_w))
-        return out[..., :self.out_height, :self.out_width]
+        return out[..., : self.out_height, : self.out_width]

@@ -72,10 +72,16 @@ def conv3x3(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
 
 def applies(x: torch.Tensor, weight: torch.Tensor) -> bool:
     """Whether x and a (K, C, 3, 3) weight suit this path: CPU float32 inference on wide layers."""
-    return (x.device.type == "cpu" and x.dtype == weight.dtype == torch.float32 and x.ndim == 4
-            and weight.shape[1] == x.shape[1] and tuple(weight.shape[2:]) == (3, 3)
-            and min(weight.shape[:2]) >= MIN_CHANNELS and not torch.is_autocast_enabled("cpu")
-            and not (torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad)))
+    return (
+        x.device.type == "cpu"
+        and x.dtype == weight.dtype == torch.float32
+        and x.ndim == 4
+        and weight.shape[1] == x.shape[1]
+        and tuple(weight.shape[2:]) == (3, 3)
+        and min(weight.shape[:2]) >= MIN_CHANNELS
+        and not torch.is_autocast_enabled("cpu")
+        and not (torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad))
+    )
 
 
 class SharedKernel3x3:

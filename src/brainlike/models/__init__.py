@@ -1,7 +1,10 @@
 """Model families; importing this package registers every variant."""
 
-from brainlike.models import cornet  # noqa: F401
-from brainlike.models import calc  # noqa: F401
-from brainlike.models import v1resnet  # noqa: F401
-from brainlike.models import vonenet  # noqa: F401
-from brainlike.models import blt, blt_family  # noqa: F401
+from brainlike.models import (  # noqa: F401
+    blt,
+    blt_family,
+    calc,  # noqa: F401
+    cornet,  # noqa: F401
+    v1resnet,  # noqa: F401
+    vonenet,  # noqa: F401
+)

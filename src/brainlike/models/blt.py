@@ -85,7 +85,7 @@ class Readout(nn.Module):
 
     def forward(self, x: torch.Tensor, *, top_down: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
         out = self.readout_conv(x)
-        logits = F.adaptive_avg_pool2d(out, 1).flatten(1)[:, :self.num_classes]
+        logits = F.adaptive_avg_pool2d(out, 1).flatten(1)[:, : self.num_classes]
         return logits, (self.layer_norm_td(F.relu(out)) if top_down else None)
 
 
@@ -110,11 +110,22 @@ class BLTVS(nn.Module):
     float32).
     """
 
-    def __init__(self, *, timesteps: int = 12, num_classes: int = 565, add_feats: int = 100,
-                 lateral_connections: bool = True, topdown_connections: bool = True,
-                 skip_connections: bool = True, bio_unroll: bool = True, image_size: int = 224,
-                 readout_type: str = "multi", fix_td_skip_bug: bool = False, reuse: bool = True,
-                 precision: str = "fp32"):
+    def __init__(
+        self,
+        *,
+        timesteps: int = 12,
+        num_classes: int = 565,
+        add_feats: int = 100,
+        lateral_connections: bool = True,
+        topdown_connections: bool = True,
+        skip_connections: bool = True,
+        bio_unroll: bool = True,
+        image_size: int = 224,
+        readout_type: str = "multi",
+        fix_td_skip_bug: bool = False,
+        reuse: bool = True,
+        precision: str = "fp32",
+    ):
         super().__init__()
         if image_size not in KERNELS:
             raise BrainlikeError(f"BLT-VS: image_size must be 224 or 128, not {image_size!r}")
@@ -136,7 +147,8 @@ class BLTVS(nn.Module):
         if not self.readout_steps:
             raise BrainlikeError(
                 f"BLT-VS: with bio_unroll the Readout is first reached at step {self.arrival[-1]}, so "
-                f"timesteps must be at least {self.arrival[-1] + 1}, not {timesteps}")
+                f"timesteps must be at least {self.arrival[-1] + 1}, not {timesteps}"
+            )
         self.sizes = output_sizes(image_size)
 
         kernels = KERNELS[image_size]
@@ -146,17 +158,26 @@ class BLTVS(nn.Module):
         for n, name in enumerate(AREAS):
             above = n >= LGN and topdown_connections
             areas[name] = GatedTwoStreamArea(
-                in_channels=3 if n == RETINA else channels[n - 1], channels=channels[n],
-                kernel_size=kernels[n], stride=STRIDES[n], lateral_kernel=lateral if n >= V1 else 0,
-                top_down_channels=channels[n + 1] if above else None, top_down_kernel=kernels[n + 1],
+                in_channels=3 if n == RETINA else channels[n - 1],
+                channels=channels[n],
+                kernel_size=kernels[n],
+                stride=STRIDES[n],
+                lateral_kernel=lateral if n >= V1 else 0,
+                top_down_channels=channels[n + 1] if above else None,
+                top_down_kernel=kernels[n + 1],
                 top_down_stride=STRIDES[n + 1],
                 skip_bu_channels=channels[V1] if n == V4 and skip_connections else None,
                 skip_bu_kernel=SKIP_BU_KERNEL[image_size],
                 skip_td_channels=channels[V4] if n == V1 and skip_connections else None,
                 skip_td_kernel=SKIP_TD_KERNEL,
             )
-        areas["Readout"] = Readout(in_channels=channels[LOC], channels=channels[-1], kernel_size=kernels[-1],
-                                   stride=STRIDES[-1], num_classes=num_classes)
+        areas["Readout"] = Readout(
+            in_channels=channels[LOC],
+            channels=channels[-1],
+            kernel_size=kernels[-1],
+            stride=STRIDES[-1],
+            num_classes=num_classes,
+        )
         self.connections = Connections(areas)
         if readout_type == "single":
             self.readout_weights = nn.Parameter(torch.ones(len(self.readout_steps)))
@@ -183,7 +204,8 @@ class BLTVS(nn.Module):
         if tuple(x.shape[-2:]) != (self.image_size, self.image_size):
             raise BrainlikeError(
                 f"BLT-VS ({self.image_size} px) expects {self.image_size}x{self.image_size} inputs, "
-                f"got {x.shape[-2]}x{x.shape[-1]}")
+                f"got {x.shape[-2]}x{x.shape[-1]}"
+            )
 
     # ------------------------------------------------------------------------------ unrolling
 
@@ -217,8 +239,11 @@ class BLTVS(nn.Module):
         for t in range(self.timesteps):
             bottom_up: list = [None] * count
             for n in range(LGN, count):
-                inputs = dict(bu=bu[n - 1], bu_l=bu[n] if t else None,
-                              skip_bu=bu[V1] if n == V4 and self.skip_connections else None)
+                inputs = dict(
+                    bu=bu[n - 1],
+                    bu_l=bu[n] if t else None,
+                    skip_bu=bu[V1] if n == V4 and self.skip_connections else None,
+                )
                 if self.fix_td_skip_bug and n == V1 and t:
                     inputs["skip_td"] = td[V4]
                 if t:
@@ -271,8 +296,9 @@ class BLTVS(nn.Module):
                 skip_td = old_td[V4] if n == V1 and self.skip_connections else None
                 if all(v is None for v in (old_bu[n - 1], skip_bu, old_td[n + 1], skip_td)):
                     continue
-                inputs = dict(bu=old_bu[n - 1], bu_l=old_bu[n], td=old_td[n + 1], td_l=old_td[n],
-                              skip_bu=skip_bu, skip_td=skip_td)
+                inputs = dict(
+                    bu=old_bu[n - 1], bu_l=old_bu[n], td=old_td[n + 1], td_l=old_td[n], skip_bu=skip_bu, skip_td=skip_td
+                )
                 if self.reuse and n == LGN and lgn_drive is not None:
                     inputs["bottom_up"] = lgn_drive
                 out = self._area(n, **inputs)
@@ -308,23 +334,44 @@ def _weights(dataset: str, image_size: int) -> dict[str, WeightSpec]:
     if image_size != 224:
         return {}
     timesteps, classes, bio, filename = DATASETS[dataset]
-    config = dict(timesteps=timesteps, num_classes=classes, bio_unroll=bio, image_size=224, add_feats=100,
-                  lateral_connections=True, topdown_connections=True, skip_connections=True,
-                  readout_type="multi")
-    return {dataset: WeightSpec(url=_HF + filename, config=config,
-                                description=f"{dataset}, KietzmannLab release on the Hugging Face hub")}
+    config = dict(
+        timesteps=timesteps,
+        num_classes=classes,
+        bio_unroll=bio,
+        image_size=224,
+        add_feats=100,
+        lateral_connections=True,
+        topdown_connections=True,
+        skip_connections=True,
+        readout_type="multi",
+    )
+    return {
+        dataset: WeightSpec(
+            url=_HF + filename, config=config, description=f"{dataset}, KietzmannLab release on the Hugging Face hub"
+        )
+    }
 
 
-def blt_vs_card(dataset: str, *, timesteps: int, num_classes: int, bio_unroll: bool, image_size: int,
-                skip_connections: bool = True, readout_type: str = "multi", **_) -> ModelCard:
+def blt_vs_card(
+    dataset: str,
+    *,
+    timesteps: int,
+    num_classes: int,
+    bio_unroll: bool,
+    image_size: int,
+    skip_connections: bool = True,
+    readout_type: str = "multi",
+    **_,
+) -> ModelCard:
     arrival = arrival_steps(bio_unroll=bio_unroll, skip_connections=skip_connections)
     areas = []
     for n, name in enumerate(AREAS):
         silent = tuple(range(min(arrival[n], timesteps)))
         if bio_unroll:
-            bins = tuple(None if t in silent else (_BIO_START_MS + _BIO_STEP_MS * t,
-                                                    _BIO_START_MS + _BIO_STEP_MS * (t + 1))
-                         for t in range(timesteps))
+            bins = tuple(
+                None if t in silent else (_BIO_START_MS + _BIO_STEP_MS * t, _BIO_START_MS + _BIO_STEP_MS * (t + 1))
+                for t in range(timesteps)
+            )
         else:
             bins = uniform_bins(_SWEEP_LATENCY_MS[n], _SWEEP_STEP_MS, timesteps)
         taps = {"bu": f"connections.{name}.output_bu", "td": f"connections.{name}.output_td"}
@@ -332,12 +379,16 @@ def blt_vs_card(dataset: str, *, timesteps: int, num_classes: int, bio_unroll: b
     first = arrival[-1]
     readouts = 1 if readout_type == "single" else max(timesteps - first, 0)
     if bio_unroll:
-        schedule = (f"biological unrolling: areas update from the previous step; readouts at steps {first}-"
-                    f"{timesteps - 1}; one step = {_BIO_STEP_MS:g} ms from {_BIO_START_MS:g} ms")
+        schedule = (
+            f"biological unrolling: areas update from the previous step; readouts at steps {first}-"
+            f"{timesteps - 1}; one step = {_BIO_STEP_MS:g} ms from {_BIO_START_MS:g} ms"
+        )
     else:
-        schedule = (f"sweep unrolling: BU sweep, Readout, TD sweep per step; readouts at steps 0-{timesteps - 1}; "
-                    f"step 0 at each area's latency ({', '.join(f'{a} {ms:g}' for a, ms in zip(AREAS, _SWEEP_LATENCY_MS))} "
-                    f"ms), then {_SWEEP_STEP_MS:g} ms per step")
+        schedule = (
+            f"sweep unrolling: BU sweep, Readout, TD sweep per step; readouts at steps 0-{timesteps - 1}; "
+            f"step 0 at each area's latency ({', '.join(f'{a} {ms:g}' for a, ms in zip(AREAS, _SWEEP_LATENCY_MS))} "
+            f"ms), then {_SWEEP_STEP_MS:g} ms per step"
+        )
     notes = (
         schedule,
         "Each area has a bottom-up ('bu') and a top-down ('td') stream; record(..., stream='all') returns both.",
@@ -347,9 +398,18 @@ def blt_vs_card(dataset: str, *, timesteps: int, num_classes: int, bio_unroll: b
         "In sweep mode the V4->V1 TD skip is unused, as in the original; fix_td_skip_bug=True enables it.",
     )
     return ModelCard(
-        name=f"blt_vs_{dataset}", family="blt_vs", areas=tuple(areas), input_size=image_size, visual_degrees=5,
-        num_classes=num_classes, preprocessing="minus_one_one", citation=CITATION,
-        weights=_weights(dataset, image_size), readout_steps=readouts, labels=dataset, notes=notes,
+        name=f"blt_vs_{dataset}",
+        family="blt_vs",
+        areas=tuple(areas),
+        input_size=image_size,
+        visual_degrees=5,
+        num_classes=num_classes,
+        preprocessing="minus_one_one",
+        citation=CITATION,
+        weights=_weights(dataset, image_size),
+        readout_steps=readouts,
+        labels=dataset,
+        notes=notes,
         description="BLT-VS: recurrent bottom-up / lateral / top-down model of the ventral stream",
     )
 
@@ -357,19 +417,52 @@ def blt_vs_card(dataset: str, *, timesteps: int, num_classes: int, bio_unroll: b
 def _register(name: str, dataset: str, image_size: int) -> None:
     default_steps, default_classes, default_bio, _ = DATASETS[dataset]
 
-    def card(*, timesteps: int = default_steps, num_classes: int = default_classes,
-             bio_unroll: bool = default_bio, image_size: int = image_size, **config) -> ModelCard:
-        return blt_vs_card(dataset, timesteps=timesteps, num_classes=num_classes, bio_unroll=bio_unroll,
-                           image_size=image_size, **config)
+    def card(
+        *,
+        timesteps: int = default_steps,
+        num_classes: int = default_classes,
+        bio_unroll: bool = default_bio,
+        image_size: int = image_size,
+        **config,
+    ) -> ModelCard:
+        return blt_vs_card(
+            dataset,
+            timesteps=timesteps,
+            num_classes=num_classes,
+            bio_unroll=bio_unroll,
+            image_size=image_size,
+            **config,
+        )
 
-    def build(*, timesteps: int = default_steps, num_classes: int = default_classes, add_feats: int = 100,
-              lateral_connections: bool = True, topdown_connections: bool = True, skip_connections: bool = True,
-              bio_unroll: bool = default_bio, image_size: int = image_size, readout_type: str = "multi",
-              fix_td_skip_bug: bool = False, reuse: bool = True, precision: str = "fp32") -> BLTVS:
-        return BLTVS(timesteps=timesteps, num_classes=num_classes, add_feats=add_feats,
-                     lateral_connections=lateral_connections, topdown_connections=topdown_connections,
-                     skip_connections=skip_connections, bio_unroll=bio_unroll, image_size=image_size,
-                     readout_type=readout_type, fix_td_skip_bug=fix_td_skip_bug, reuse=reuse, precision=precision)
+    def build(
+        *,
+        timesteps: int = default_steps,
+        num_classes: int = default_classes,
+        add_feats: int = 100,
+        lateral_connections: bool = True,
+        topdown_connections: bool = True,
+        skip_connections: bool = True,
+        bio_unroll: bool = default_bio,
+        image_size: int = image_size,
+        readout_type: str = "multi",
+        fix_td_skip_bug: bool = False,
+        reuse: bool = True,
+        precision: str = "fp32",
+    ) -> BLTVS:
+        return BLTVS(
+            timesteps=timesteps,
+            num_classes=num_classes,
+            add_feats=add_feats,
+            lateral_connections=lateral_connections,
+            topdown_connections=topdown_connections,
+            skip_connections=skip_connections,
+            bio_unroll=bio_unroll,
+            image_size=image_size,
+            readout_type=readout_type,
+            fix_td_skip_bug=fix_td_skip_bug,
+            reuse=reuse,
+            precision=precision,
+        )
 
     build.__name__ = name
     register_model(name, card=card)(build)

@@ -31,8 +31,12 @@ CITATION = (
 )
 CONNECTIONS = ("B", "BL", "BT", "BLT")
 AREA_NAMES = {
-    1: ("V1",), 2: ("V1", "V4"), 3: ("V1", "V4", "IT"), 4: ("V1", "V2", "V4", "IT"),
-    5: ("V1", "V2", "V3", "V4", "IT"), 6: ("V1", "V2", "V3", "V4", "PIT", "AIT"),
+    1: ("V1",),
+    2: ("V1", "V4"),
+    3: ("V1", "V4", "IT"),
+    4: ("V1", "V2", "V4", "IT"),
+    5: ("V1", "V2", "V3", "V4", "IT"),
+    6: ("V1", "V2", "V3", "V4", "PIT", "AIT"),
     7: ("V1", "V2", "V3", "V4", "PIT", "CIT", "AIT"),
 }
 
@@ -46,9 +50,21 @@ class BLTNet(nn.Module):
     areas by depth). norm: "batch" (per step) or "layer".
     """
 
-    def __init__(self, *, connections: str = "BLT", channels=(32, 64), kernel_sizes=(3, 3), pooling: int = 2,
-                 input_stride: int = 1, timesteps: int = 4, num_classes: int = 10, in_channels: int = 3,
-                 cumulative_readout: bool = False, norm: str = "batch", area_names=None):
+    def __init__(
+        self,
+        *,
+        connections: str = "BLT",
+        channels=(32, 64),
+        kernel_sizes=(3, 3),
+        pooling: int = 2,
+        input_stride: int = 1,
+        timesteps: int = 4,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        cumulative_readout: bool = False,
+        norm: str = "batch",
+        area_names=None,
+    ):
         super().__init__()
         if connections not in CONNECTIONS:
             raise BrainlikeError(f"connections must be one of {', '.join(CONNECTIONS)}, not {connections!r}")
@@ -66,11 +82,20 @@ class BLTNet(nn.Module):
         self.cumulative_readout = cumulative_readout
         for n, name in enumerate(names):
             top_down = channels[n + 1] if "T" in connections and n + 1 < len(channels) else None
-            self.add_module(name, RecurrentConvLayer(
-                in_channels=in_channels if n == 0 else channels[n - 1], channels=channels[n],
-                kernel_size=kernel_sizes[n], stride=input_stride if n == 0 else 1,
-                lateral="L" in connections, top_down_channels=top_down, top_down_stride=pooling,
-                steps=timesteps, norm=norm))
+            self.add_module(
+                name,
+                RecurrentConvLayer(
+                    in_channels=in_channels if n == 0 else channels[n - 1],
+                    channels=channels[n],
+                    kernel_size=kernel_sizes[n],
+                    stride=input_stride if n == 0 else 1,
+                    lateral="L" in connections,
+                    top_down_channels=top_down,
+                    top_down_stride=pooling,
+                    steps=timesteps,
+                    norm=norm,
+                ),
+            )
         self.readout = nn.Linear(channels[-1], num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -111,21 +136,33 @@ RECURRENT_STEPS = 4
 _START_MS, _LEVEL_MS, _STEP_MS = 50.0, 10.0, 25.0
 
 
-def family_card(connections: str, size: int, *, timesteps: int | None = None, num_classes: int | None = None,
-                **_) -> ModelCard:
+def family_card(
+    connections: str, size: int, *, timesteps: int | None = None, num_classes: int | None = None, **_
+) -> ModelCard:
     channels, _kernels, _stride, classes, labels = SIZES[size]
     steps = timesteps or (1 if connections == "B" else RECURRENT_STEPS)
     names = AREA_NAMES[len(channels)]
-    areas = tuple(Area(name, {"output": f"{name}.output"}, uniform_bins(_START_MS + _LEVEL_MS * n, _STEP_MS, steps))
-                  for n, name in enumerate(names))
+    areas = tuple(
+        Area(name, {"output": f"{name}.output"}, uniform_bins(_START_MS + _LEVEL_MS * n, _STEP_MS, steps))
+        for n, name in enumerate(names)
+    )
     return ModelCard(
-        name=f"{connections.lower()}_net_{size}", family="blt_family", areas=areas, input_size=size,
-        visual_degrees=5, num_classes=num_classes or classes, preprocessing="minus_one_one", citation=CITATION,
-        readout_steps=steps, labels=labels if (num_classes or classes) == classes else None,
+        name=f"{connections.lower()}_net_{size}",
+        family="blt_family",
+        areas=areas,
+        input_size=size,
+        visual_degrees=5,
+        num_classes=num_classes or classes,
+        preprocessing="minus_one_one",
+        citation=CITATION,
+        readout_steps=steps,
+        labels=labels if (num_classes or classes) == classes else None,
         description=f"{connections} network (Spoerer et al.), {len(channels)} layers for {size} px inputs",
-        notes=(f"{steps} step(s), sequential unrolling, readout at every step; layer sizes are brainlike's "
-               f"small CPU-trainable choice, not a published configuration",
-               "visual_degrees=5 is nominal: these models are not fitted to a field of view"),
+        notes=(
+            f"{steps} step(s), sequential unrolling, readout at every step; layer sizes are brainlike's "
+            f"small CPU-trainable choice, not a published configuration",
+            "visual_degrees=5 is nominal: these models are not fitted to a field of view",
+        ),
     )
 
 
@@ -137,11 +174,23 @@ def _register(connections: str, size: int) -> None:
     def card(**config) -> ModelCard:
         return family_card(connections, size, **config)
 
-    def build(*, timesteps: int = default_steps, num_classes: int = classes, cumulative_readout: bool = False,
-              norm: str = "batch") -> BLTNet:
-        return BLTNet(connections=connections, channels=channels, kernel_sizes=kernels, input_stride=stride,
-                      timesteps=timesteps, num_classes=num_classes, cumulative_readout=cumulative_readout,
-                      norm=norm)
+    def build(
+        *,
+        timesteps: int = default_steps,
+        num_classes: int = classes,
+        cumulative_readout: bool = False,
+        norm: str = "batch",
+    ) -> BLTNet:
+        return BLTNet(
+            connections=connections,
+            channels=channels,
+            kernel_sizes=kernels,
+            input_stride=stride,
+            timesteps=timesteps,
+            num_classes=num_classes,
+            cumulative_readout=cumulative_readout,
+            norm=norm,
+        )
 
     build.__name__ = name
     register_model(name, card=card)(build)

@@ -27,8 +27,10 @@ from brainlike.anatomy.spec import ArchitectureSpec, ConnectionSpec, LayerSpec
 from brainlike.errors import BrainlikeError
 from brainlike.registry import Area, ModelCard, register_model
 
-CITATION = ("Tripp B (2019). Approximating the Architecture of Visual Cortex in a Convolutional Network. "
-            "Neural Computation 31(8):1551-1591. doi:10.1162/neco_a_01211")
+CITATION = (
+    "Tripp B (2019). Approximating the Architecture of Visual Cortex in a Convolutional Network. "
+    "Neural Computation 31(8):1551-1591. doi:10.1162/neco_a_01211"
+)
 REPICK_FACTOR = 0.01
 
 
@@ -36,8 +38,9 @@ def _area(name: str) -> str:
     return "LGN" if name.endswith("_LGN") else name.split("_")[0]
 
 
-def prepare(spec: ArchitectureSpec, *, output: str, c_scale: float = 1.0, sigma_scale: float = 1.0,
-            seed: int = 1) -> tuple[list[LayerSpec], list[ConnectionSpec], list[list[int]]]:
+def prepare(
+    spec: ArchitectureSpec, *, output: str, c_scale: float = 1.0, sigma_scale: float = 1.0, seed: int = 1
+) -> tuple[list[LayerSpec], list[ConnectionSpec], list[list[int]]]:
     """The original `preprocess`: rounded maps, c rules and scaling, map subsampling, pruning, odd kernels.
 
     Returns the kept layers (inputs first), their connections and each connection's pre-map indices.
@@ -58,7 +61,7 @@ def prepare(spec: ArchitectureSpec, *, output: str, c_scale: float = 1.0, sigma_
         total = sum(conns[k].c * conns[k].sigma for k in outs)
         for k in outs:
             set_c(k, conns[k].c * conns[k].sigma / total)
-    conns = [replace(conn, c=conn.c ** c_scale, sigma=min(1.0, conn.sigma ** sigma_scale)) for conn in conns]
+    conns = [replace(conn, c=conn.c**c_scale, sigma=min(1.0, conn.sigma**sigma_scale)) for conn in conns]
 
     channels = {spec.input_name: spec.input_channels} | {l.name: int(round(l.channels)) for l in spec.layers}
     rng = np.random.RandomState(seed)
@@ -129,8 +132,16 @@ class _Buffers(nn.Module):
 class Backbone(nn.Module):
     """The CALC layers: mean of inbound convs -> BN -> ReLU, with one tap per brain area."""
 
-    def __init__(self, spec: ArchitectureSpec, *, output: str, c_scale: float = 1.0, sigma_scale: float = 1.0,
-                 seed: int = 1, merge: str = "mean"):
+    def __init__(
+        self,
+        spec: ArchitectureSpec,
+        *,
+        output: str,
+        c_scale: float = 1.0,
+        sigma_scale: float = 1.0,
+        seed: int = 1,
+        merge: str = "mean",
+    ):
         super().__init__()
         if merge not in ("mean", "sum"):
             raise BrainlikeError(f"merge must be 'mean' or 'sum', not {merge!r}")
@@ -139,15 +150,18 @@ class Backbone(nn.Module):
         self.input_name, self.output_name = spec.input_name, output
         self.layer_names = [l.name for l in layers]
         self.connections = conns
-        self.out_channels = layers[-1].channels if layers[-1].name == output else \
-            next(l.channels for l in layers if l.name == output)
+        self.out_channels = (
+            layers[-1].channels if layers[-1].name == output else next(l.channels for l in layers if l.name == output)
+        )
         self.cumulative_stride = spec.cumulative_stride(output)
         self.bns = nn.ModuleList(nn.BatchNorm2d(l.channels) for l in layers)
         channels = {spec.input_name: spec.input_channels} | {l.name: l.channels for l in layers}
         self.convs = nn.ModuleList(
-            nn.Conv2d(len(idx), channels[conn.post], conn.kernel, stride=conn.stride,
-                      padding=math.ceil((conn.kernel - 1) / 2))
-            for conn, idx in zip(conns, indices))
+            nn.Conv2d(
+                len(idx), channels[conn.post], conn.kernel, stride=conn.stride, padding=math.ceil((conn.kernel - 1) / 2)
+            )
+            for conn, idx in zip(conns, indices)
+        )
         self.subsample_indices = _Buffers([torch.tensor(idx, dtype=torch.long) for idx in indices])
         generator = torch.Generator().manual_seed(seed)
         self.masks = _Buffers([self._random_mask(conv, conn.sigma, generator) for conv, conn in zip(self.convs, conns)])
@@ -159,8 +173,11 @@ class Backbone(nn.Module):
             area, current = _area(layer.name), self.tap_layer.get(_area(layer.name))
             is_23 = "2/3" in layer.name
             current_23 = current is not None and "2/3" in current
-            if current is None or (is_23 and (not current_23 or layer.channels > channels[current])) or \
-                    (not is_23 and not current_23):
+            if (
+                current is None
+                or (is_23 and (not current_23 or layer.channels > channels[current]))
+                or (not is_23 and not current_23)
+            ):
                 self.tap_layer[area] = layer.name
         for area in self.tap_layer:
             self.add_module(area, _Tap())
@@ -169,7 +186,7 @@ class Backbone(nn.Module):
     def _random_mask(conv: nn.Conv2d, density: float, generator: torch.Generator) -> torch.Tensor:
         n = conv.weight.numel()
         mask = torch.zeros(n, dtype=torch.bool)
-        mask[torch.randperm(n, generator=generator)[:max(1, round(n * density))]] = True
+        mask[torch.randperm(n, generator=generator)[: max(1, round(n * density))]] = True
         return mask.view_as(conv.weight)
 
     def snip(self, loss: torch.Tensor) -> None:
@@ -208,8 +225,9 @@ class Backbone(nn.Module):
 class Head(nn.Module):
     """CALC's heads, sized from the backbone: 1x1 conv -> BN -> ReLU -> 2x2 average pool -> MLP."""
 
-    def __init__(self, in_channels: int, in_size: int, *, num_classes: int, hidden: tuple[int, ...],
-                 dropout: tuple[float, ...]):
+    def __init__(
+        self, in_channels: int, in_size: int, *, num_classes: int, hidden: tuple[int, ...], dropout: tuple[float, ...]
+    ):
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, 64, 1)
         self.bn1 = nn.BatchNorm2d(64)
@@ -230,17 +248,29 @@ class Head(nn.Module):
 class CALCNet(nn.Module):
     """A CALC backbone with a classification head (`head="imagenet"` or `"cifar"`)."""
 
-    def __init__(self, spec: ArchitectureSpec, *, output: str, input_size: int, head: str = "imagenet",
-                 num_classes: int | None = None, c_scale: float = 1.0, sigma_scale: float = 1.0, seed: int = 1):
+    def __init__(
+        self,
+        spec: ArchitectureSpec,
+        *,
+        output: str,
+        input_size: int,
+        head: str = "imagenet",
+        num_classes: int | None = None,
+        c_scale: float = 1.0,
+        sigma_scale: float = 1.0,
+        seed: int = 1,
+    ):
         super().__init__()
         self.backbone = Backbone(spec, output=output, c_scale=c_scale, sigma_scale=sigma_scale, seed=seed)
         size = math.ceil(input_size / self.backbone.cumulative_stride)
         if head == "imagenet":
-            self.head = Head(self.backbone.out_channels, size, num_classes=num_classes or 1000,
-                             hidden=(2048,), dropout=(0.5,))
+            self.head = Head(
+                self.backbone.out_channels, size, num_classes=num_classes or 1000, hidden=(2048,), dropout=(0.5,)
+            )
         elif head == "cifar":
-            self.head = Head(self.backbone.out_channels, size, num_classes=num_classes or 10,
-                             hidden=(512, 512), dropout=(0.5, 0.25))
+            self.head = Head(
+                self.backbone.out_channels, size, num_classes=num_classes or 10, hidden=(512, 512), dropout=(0.5, 0.25)
+            )
         else:
             raise BrainlikeError(f"head must be 'imagenet' or 'cifar', not {head!r}")
 
@@ -260,12 +290,28 @@ def shipped_spec(name: str) -> ArchitectureSpec:
 
 
 _VARIANTS = {
-    "calc_ventral": {"spec": "ventral_224", "output": "TEpd_2/3", "input_size": 224, "head": "imagenet",
-                     "degrees": 224 * 0.2, "classes": 1000, "preprocessing": "imagenet", "labels": "imagenet",
-                     "description": "LGN, V1, V2, V4, TEO and TE (TEpd) fitted to macaque anatomy; ImageNet head"},
-    "calc_cifar": {"spec": "ventral_32", "output": "V4_2/3", "input_size": 32, "head": "cifar",
-                   "degrees": 32 * 0.2, "classes": 10, "preprocessing": "half", "labels": None,
-                   "description": "LGN, V1, V2 and V4 fitted to macaque anatomy at 32 px; CIFAR-10 head"},
+    "calc_ventral": {
+        "spec": "ventral_224",
+        "output": "TEpd_2/3",
+        "input_size": 224,
+        "head": "imagenet",
+        "degrees": 224 * 0.2,
+        "classes": 1000,
+        "preprocessing": "imagenet",
+        "labels": "imagenet",
+        "description": "LGN, V1, V2, V4, TEO and TE (TEpd) fitted to macaque anatomy; ImageNet head",
+    },
+    "calc_cifar": {
+        "spec": "ventral_32",
+        "output": "V4_2/3",
+        "input_size": 32,
+        "head": "cifar",
+        "degrees": 32 * 0.2,
+        "classes": 10,
+        "preprocessing": "half",
+        "labels": None,
+        "description": "LGN, V1, V2 and V4 fitted to macaque anatomy at 32 px; CIFAR-10 head",
+    },
 }
 
 
@@ -280,27 +326,37 @@ def _card(variant: str) -> ModelCard:
         if layer.name == v["output"]:
             break
     areas = tuple(Area(name=a, taps={"output": f"backbone.{a}.output"}, time_bins=(None,)) for a in backbone_areas)
-    return ModelCard(name=variant, family="calc", areas=areas, input_size=v["input_size"],
-                     visual_degrees=v["degrees"], num_classes=v["classes"], preprocessing=v["preprocessing"],
-                     citation=CITATION, labels=v["labels"], description=v["description"],
-                     notes=("Architecture fitted by brainlike.anatomy from shipped tables; no published weights.",))
+    return ModelCard(
+        name=variant,
+        family="calc",
+        areas=areas,
+        input_size=v["input_size"],
+        visual_degrees=v["degrees"],
+        num_classes=v["classes"],
+        preprocessing=v["preprocessing"],
+        citation=CITATION,
+        labels=v["labels"],
+        description=v["description"],
+        notes=("Architecture fitted by brainlike.anatomy from shipped tables; no published weights.",),
+    )
 
 
 def _build(variant: str, **config) -> CALCNet:
     v = _VARIANTS[variant]
-    return CALCNet(shipped_spec(v["spec"]), output=v["output"], input_size=v["input_size"], head=v["head"],
-                   **config)
+    return CALCNet(shipped_spec(v["spec"]), output=v["output"], input_size=v["input_size"], head=v["head"], **config)
 
 
 @register_model("calc_ventral", card=lambda **_: _card("calc_ventral"))
-def calc_ventral(*, c_scale: float = 1.0, sigma_scale: float = 1.0, seed: int = 1,
-                 num_classes: int | None = None) -> CALCNet:
+def calc_ventral(
+    *, c_scale: float = 1.0, sigma_scale: float = 1.0, seed: int = 1, num_classes: int | None = None
+) -> CALCNet:
     return _build("calc_ventral", c_scale=c_scale, sigma_scale=sigma_scale, seed=seed, num_classes=num_classes)
 
 
 @register_model("calc_cifar", card=lambda **_: _card("calc_cifar"))
-def calc_cifar(*, c_scale: float = 1.0, sigma_scale: float = 1.0, seed: int = 1,
-               num_classes: int | None = None) -> CALCNet:
+def calc_cifar(
+    *, c_scale: float = 1.0, sigma_scale: float = 1.0, seed: int = 1, num_classes: int | None = None
+) -> CALCNet:
     return _build("calc_cifar", c_scale=c_scale, sigma_scale=sigma_scale, seed=seed, num_classes=num_classes)
 
 
@@ -312,11 +368,15 @@ def build_summary(path: str, *, output: str | None = None, input_size: int | Non
     size = input_size or spec.input_width
     with torch.no_grad():
         shape = tuple(backbone.eval()(torch.zeros(1, spec.input_channels, size, size)).shape)
-    lines = [f"CALC backbone from {path}: {len(backbone.layer_names)} layers, {len(backbone.convs)} convolutions, "
-             f"{sum(p.numel() for p in backbone.parameters()):,} parameters; output {output} {shape} "
-             f"for a {size} px input"]
+    lines = [
+        f"CALC backbone from {path}: {len(backbone.layer_names)} layers, {len(backbone.convs)} convolutions, "
+        f"{sum(p.numel() for p in backbone.parameters()):,} parameters; output {output} {shape} "
+        f"for a {size} px input"
+    ]
     for conn, conv, k in zip(backbone.connections, backbone.convs, range(len(backbone.convs))):
         density = backbone.masks[k].float().mean().item()
-        lines.append(f"  {conn.name:32s} in {conv.in_channels:5d} out {conv.out_channels:5d} "
-                     f"kernel {conv.kernel_size[0]:3d} stride {conv.stride[0]} density {density:.3f}")
+        lines.append(
+            f"  {conn.name:32s} in {conv.in_channels:5d} out {conv.out_channels:5d} "
+            f"kernel {conv.kernel_size[0]:3d} stride {conv.stride[0]} density {density:.3f}"
+        )
     return "\n".join(lines)

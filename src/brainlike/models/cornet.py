@@ -37,16 +37,24 @@ _URL = "https://s3.amazonaws.com/cornet-models/cornet_{}-{}.pth"
 
 
 def _official(letter: str, hash_prefix: str) -> dict[str, WeightSpec]:
-    return {"imagenet": WeightSpec(url=_URL.format(letter, hash_prefix), sha256=hash_prefix,
-                                   description="ImageNet-1k, official release (DataParallel format)")}
+    return {
+        "imagenet": WeightSpec(
+            url=_URL.format(letter, hash_prefix),
+            sha256=hash_prefix,
+            description="ImageNet-1k, official release (DataParallel format)",
+        )
+    }
 
 
 class Decoder(nn.Sequential):
     """Global average pool -> flatten -> linear readout, with an `output` tap where the original has one."""
 
     def __init__(self, num_classes: int = 1000, *, output_tap: bool = True):
-        layers = [("avgpool", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()),
-                  ("linear", nn.Linear(512, num_classes))]
+        layers = [
+            ("avgpool", nn.AdaptiveAvgPool2d(1)),
+            ("flatten", nn.Flatten()),
+            ("linear", nn.Linear(512, num_classes)),
+        ]
         if output_tap:
             layers.append(("output", nn.Identity()))
         super().__init__(OrderedDict(layers))
@@ -54,25 +62,34 @@ class Decoder(nn.Sequential):
 
 # ---------------------------------------------------------------------------------------- CORnet-Z
 
+
 class CORblockZ(nn.Sequential):
     def __init__(self, in_channels: int, out_channels: int, *, kernel_size: int = 3, stride: int = 1):
-        super().__init__(OrderedDict([
-            ("conv", nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=kernel_size // 2)),
-            ("nonlin", nn.ReLU(inplace=True)),
-            ("pool", nn.MaxPool2d(kernel_size=3, stride=2, padding=1)),
-            ("output", nn.Identity()),
-        ]))
+        super().__init__(
+            OrderedDict(
+                [
+                    ("conv", nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=kernel_size // 2)),
+                    ("nonlin", nn.ReLU(inplace=True)),
+                    ("pool", nn.MaxPool2d(kernel_size=3, stride=2, padding=1)),
+                    ("output", nn.Identity()),
+                ]
+            )
+        )
 
 
 class CORnetZ(nn.Sequential):
     def __init__(self, *, num_classes: int = 1000):
-        super().__init__(OrderedDict([
-            ("V1", CORblockZ(3, 64, kernel_size=7, stride=2)),
-            ("V2", CORblockZ(64, 128)),
-            ("V4", CORblockZ(128, 256)),
-            ("IT", CORblockZ(256, 512)),
-            ("decoder", Decoder(num_classes)),
-        ]))
+        super().__init__(
+            OrderedDict(
+                [
+                    ("V1", CORblockZ(3, 64, kernel_size=7, stride=2)),
+                    ("V2", CORblockZ(64, 128)),
+                    ("V4", CORblockZ(128, 256)),
+                    ("IT", CORblockZ(256, 512)),
+                    ("decoder", Decoder(num_classes)),
+                ]
+            )
+        )
         for module in self.modules():
             if isinstance(module, (nn.Conv2d, nn.Linear)):
                 nn.init.xavier_uniform_(module.weight)
@@ -83,6 +100,7 @@ class CORnetZ(nn.Sequential):
 
 
 # ----------------------------------------------------------------------------- CORnet-R and -RT
+
 
 class CORblockR(nn.Module):
     """conv_input -> GN -> ReLU gives the drive; the state is added before the shared conv1 -> GN -> ReLU."""
@@ -158,6 +176,7 @@ class CORnetR(nn.Module):
 
 # ---------------------------------------------------------------------------------------- CORnet-S
 
+
 class CORblockS(nn.Module):
     """A bottleneck block repeated `times` times with shared convs and one set of BatchNorms per step.
 
@@ -216,22 +235,33 @@ def init_cornet_s(model: nn.Module) -> None:
 class CORnetS(nn.Sequential):
     def __init__(self, *, num_classes: int = 1000, times: tuple[int, int, int] = (2, 4, 2)):
         v2_times, v4_times, it_times = times
-        super().__init__(OrderedDict([
-            ("V1", nn.Sequential(OrderedDict([
-                ("conv1", nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)),
-                ("norm1", nn.BatchNorm2d(64)),
-                ("nonlin1", nn.ReLU(inplace=True)),
-                ("pool", nn.MaxPool2d(kernel_size=3, stride=2, padding=1)),
-                ("conv2", nn.Conv2d(64, 64, 3, padding=1, bias=False)),
-                ("norm2", nn.BatchNorm2d(64)),
-                ("nonlin2", nn.ReLU(inplace=True)),
-                ("output", nn.Identity()),
-            ]))),
-            ("V2", CORblockS(64, 128, times=v2_times)),
-            ("V4", CORblockS(128, 256, times=v4_times)),
-            ("IT", CORblockS(256, 512, times=it_times)),
-            ("decoder", Decoder(num_classes)),
-        ]))
+        super().__init__(
+            OrderedDict(
+                [
+                    (
+                        "V1",
+                        nn.Sequential(
+                            OrderedDict(
+                                [
+                                    ("conv1", nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)),
+                                    ("norm1", nn.BatchNorm2d(64)),
+                                    ("nonlin1", nn.ReLU(inplace=True)),
+                                    ("pool", nn.MaxPool2d(kernel_size=3, stride=2, padding=1)),
+                                    ("conv2", nn.Conv2d(64, 64, 3, padding=1, bias=False)),
+                                    ("norm2", nn.BatchNorm2d(64)),
+                                    ("nonlin2", nn.ReLU(inplace=True)),
+                                    ("output", nn.Identity()),
+                                ]
+                            )
+                        ),
+                    ),
+                    ("V2", CORblockS(64, 128, times=v2_times)),
+                    ("V4", CORblockS(128, 256, times=v4_times)),
+                    ("IT", CORblockS(256, 512, times=it_times)),
+                    ("decoder", Decoder(num_classes)),
+                ]
+            )
+        )
         init_cornet_s(self)
 
     def readouts(self, x: torch.Tensor) -> list[torch.Tensor]:
@@ -240,14 +270,23 @@ class CORnetS(nn.Sequential):
 
 # ------------------------------------------------------------------------------------------- cards
 
+
 def _taps() -> dict[str, dict[str, str]]:
     return {area: {"output": f"{area}.output"} for area in AREAS}
 
 
 def _card(family_name: str, areas: tuple[Area, ...], weights, citation: str, notes=()) -> ModelCard:
     return ModelCard(
-        name=family_name, family="cornet", areas=areas, input_size=224, visual_degrees=8,
-        num_classes=1000, preprocessing="imagenet", citation=citation, weights=weights, notes=tuple(notes),
+        name=family_name,
+        family="cornet",
+        areas=areas,
+        input_size=224,
+        visual_degrees=8,
+        num_classes=1000,
+        preprocessing="imagenet",
+        citation=citation,
+        weights=weights,
+        notes=tuple(notes),
     )
 
 
@@ -266,8 +305,7 @@ def cornet_s_card(times: tuple[int, int, int] = (2, 4, 2), **_) -> ModelCard:
     # Brain-Score's CORnet-S TIME_MAPPINGS: (start ms, step ms) per region.
     timing = {"V1": (50, 100, 1), "V2": (70, 100, times[0]), "V4": (90, 50, times[1]), "IT": (100, 100, times[2])}
     areas = tuple(_area(a, uniform_bins(*timing[a])) for a in AREAS)
-    return _card("cornet_s", areas, _official("s", "1d3f7974") if tuple(times) == (2, 4, 2) else {},
-                 CITATION_2019)
+    return _card("cornet_s", areas, _official("s", "1d3f7974") if tuple(times) == (2, 4, 2) else {}, CITATION_2019)
 
 
 # Brain-Score's legacy commitment for CORnet-R (5 steps); step 0 of V2/V4/IT has no bin because it
@@ -292,8 +330,10 @@ def _recurrent_card(name: str, times: int, unroll: str, weights, citation: str) 
         areas.append(_area(area, bins, silent))
     notes = [f"Only the last of the {times} steps is decoded."]
     if unroll == "biological":
-        notes.append("IT does not depend on the image at steps 0-2 (V2 at 0, V4 at 0-1): image information "
-                     "climbs one area per step (CORnet GitHub issue #17).")
+        notes.append(
+            "IT does not depend on the image at steps 0-2 (V2 at 0, V4 at 0-1): image information "
+            "climbs one area per step (CORnet GitHub issue #17)."
+        )
     else:
         notes.append("V2, V4 and IT do not depend on the image at step 0.")
     return _card(name, tuple(areas), weights, citation, notes)

@@ -15,8 +15,6 @@ imply `radius_pad=True` (the packaging's extra padding of the polar map).
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import torch
 import torch.nn as nn
 from torchvision.models.resnet import Bottleneck
@@ -42,8 +40,10 @@ VARIANTS = {  # letter: (DoG, locally connected, tuned normalization, polar magn
     "f": (False, True, False, True),
     "g": (False, True, True, False),
 }
-_BRAINSCORE_URL = ("https://brainscore-storage.s3.us-east-2.amazonaws.com/brainscore-vision/models/"
-                   "resnet50_primary_visual_cortex/resnet50_primary_visual_cortex.pt")
+_BRAINSCORE_URL = (
+    "https://brainscore-storage.s3.us-east-2.amazonaws.com/brainscore-vision/models/"
+    "resnet50_primary_visual_cortex/resnet50_primary_visual_cortex.pt"
+)
 
 
 class V1Bottleneck(nn.Module):
@@ -51,8 +51,15 @@ class V1Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(self, inplanes: int, planes: int, *, conv2: nn.Module | None = None,
-                 dn: nn.Module | None = None, downsample: nn.Module | None = None):
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        *,
+        conv2: nn.Module | None = None,
+        dn: nn.Module | None = None,
+        downsample: nn.Module | None = None,
+    ):
         super().__init__()
         width = planes
         self.conv1 = nn.Conv2d(inplanes, width, 1, bias=False)
@@ -104,9 +111,18 @@ class V1ResNet50(nn.Module):
     """
 
     def __init__(
-        self, *, dog: bool = False, local: bool = False, tuned_norm: bool = False, polar: bool = False,
-        composite: bool = True, radius_pad: bool = False, polar_antialias: bool = True,
-        dog_form: str = "as_coded", norm_distance: str = "opponent_ring", lc_init: str = "normal",
+        self,
+        *,
+        dog: bool = False,
+        local: bool = False,
+        tuned_norm: bool = False,
+        polar: bool = False,
+        composite: bool = True,
+        radius_pad: bool = False,
+        polar_antialias: bool = True,
+        dog_form: str = "as_coded",
+        norm_distance: str = "opponent_ring",
+        lc_init: str = "normal",
         num_classes: int = 1000,
     ):
         super().__init__()
@@ -118,8 +134,9 @@ class V1ResNet50(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         if composite:
-            self.lpp = PolarPooling(input_size=2 * LAYER1_SIZE, output_size=LAYER1_SIZE, radius_pad=radius_pad,
-                                    antialias=polar_antialias)
+            self.lpp = PolarPooling(
+                input_size=2 * LAYER1_SIZE, output_size=LAYER1_SIZE, radius_pad=radius_pad, antialias=polar_antialias
+            )
             self.layer1 = self._v1_stage(dog, local, tuned_norm, dog_form, norm_distance, lc_init)
         else:
             self.layer1 = resnet_stage(64, 64, 3, 1)
@@ -141,8 +158,11 @@ class V1ResNet50(nn.Module):
         def conv_dog():
             return ConvThenDoG(64, form=dog_form) if dog else None
 
-        lc = (LocallyConnected2d(64, 64, output_size=LAYER1_SIZE, kernel_size=3, padding=1, init=lc_init)
-              if local else None)
+        lc = (
+            LocallyConnected2d(64, 64, output_size=LAYER1_SIZE, kernel_size=3, padding=1, init=lc_init)
+            if local
+            else None
+        )
         return nn.Sequential(
             V1Bottleneck(64, 64, conv2=conv_dog(), dn=dn(), downsample=_downsample(64, 256, 1)),
             V1Bottleneck(256, 64, conv2=conv_dog(), dn=dn()),
@@ -164,31 +184,51 @@ class V1ResNet50(nn.Module):
 
 # ------------------------------------------------------------------------------------------- cards
 
+
 def _areas() -> tuple[Area, ...]:
     # Brain-Score commits every region to layer1 for the packaged model; here only V1 is committed.
     starts = {"V1": 50, "V2": 70, "V4": 90, "IT": 100}
-    return tuple(Area(a, {"output": a}, uniform_bins(starts[a], 100, 1), region="V1" if a == "V1" else None)
-                 for a in starts)
+    return tuple(
+        Area(a, {"output": a}, uniform_bins(starts[a], 100, 1), region="V1" if a == "V1" else None) for a in starts
+    )
 
 
 def _card(description: str, weights=None, notes=()) -> ModelCard:
     return ModelCard(
-        name="", family="v1resnet", areas=_areas(), input_size=INPUT_SIZE, visual_degrees=8, num_classes=1000,
-        preprocessing="half", citation=CITATION, weights=weights or {}, description=description,
+        name="",
+        family="v1resnet",
+        areas=_areas(),
+        input_size=INPUT_SIZE,
+        visual_degrees=8,
+        num_classes=1000,
+        preprocessing="half",
+        citation=CITATION,
+        weights=weights or {},
+        description=description,
         notes=("64 px over 8 degrees is 8 px/deg: gratings at 4 cpd or more alias.", *notes),
     )
 
 
 def _describe(letter: str) -> str:
     dog, local, tuned, polar = VARIANTS[letter]
-    parts = [name for name, on in (("centre-surround DoG", dog), ("locally connected layer1", local),
-                                   ("tuned normalization", tuned), ("polar cortical magnification", polar)) if on]
+    parts = [
+        name
+        for name, on in (
+            ("centre-surround DoG", dog),
+            ("locally connected layer1", local),
+            ("tuned normalization", tuned),
+            ("polar cortical magnification", polar),
+        )
+        if on
+    ]
     return f"composite ({letter}): " + ", ".join(parts)
 
 
 _BRAINSCORE_WEIGHTS = {
     "brainscore": WeightSpec(
-        url=_BRAINSCORE_URL, format="torch", config={"radius_pad": True, "polar_antialias": True},
+        url=_BRAINSCORE_URL,
+        format="torch",
+        config={"radius_pad": True, "polar_antialias": True},
         description="ImageNet, 64 px; as packaged for Brain-Score (resnet50_primary_visual_cortex), plain state_dict",
     ),
 }
@@ -197,14 +237,36 @@ _BRAINSCORE_WEIGHTS = {
 def _register_variant(letter: str) -> None:
     dog, local, tuned, polar = VARIANTS[letter]
     weights = _BRAINSCORE_WEIGHTS if letter == "a" else None
-    notes = ("The Brain-Score packaging reflect-pads the polar map's radius axis too (radius_pad=True, "
-             "implied by its weights); the paper code does not.",) if letter == "a" else ()
+    notes = (
+        (
+            "The Brain-Score packaging reflect-pads the polar map's radius axis too (radius_pad=True, "
+            "implied by its weights); the paper code does not.",
+        )
+        if letter == "a"
+        else ()
+    )
 
-    def build(*, radius_pad: bool = False, polar_antialias: bool = True, dog_form: str = "as_coded",
-              norm_distance: str = "opponent_ring", lc_init: str = "normal", num_classes: int = 1000) -> V1ResNet50:
-        return V1ResNet50(dog=dog, local=local, tuned_norm=tuned, polar=polar, radius_pad=radius_pad,
-                          polar_antialias=polar_antialias, dog_form=dog_form, norm_distance=norm_distance,
-                          lc_init=lc_init, num_classes=num_classes)
+    def build(
+        *,
+        radius_pad: bool = False,
+        polar_antialias: bool = True,
+        dog_form: str = "as_coded",
+        norm_distance: str = "opponent_ring",
+        lc_init: str = "normal",
+        num_classes: int = 1000,
+    ) -> V1ResNet50:
+        return V1ResNet50(
+            dog=dog,
+            local=local,
+            tuned_norm=tuned,
+            polar=polar,
+            radius_pad=radius_pad,
+            polar_antialias=polar_antialias,
+            dog_form=dog_form,
+            norm_distance=norm_distance,
+            lc_init=lc_init,
+            num_classes=num_classes,
+        )
 
     register_model(f"v1resnet50_{letter}", card=_card(_describe(letter), weights, notes))(build)
 

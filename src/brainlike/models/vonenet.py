@@ -64,17 +64,25 @@ class AlexNetBackEnd(nn.Module):
     def __init__(self, *, num_classes: int = 1000):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(64, 192, 5, stride=2, padding=2), nn.ReLU(inplace=True),
+            nn.Conv2d(64, 192, 5, stride=2, padding=2),
+            nn.ReLU(inplace=True),
             nn.MaxPool2d(3, stride=2, padding=1),
-            nn.Conv2d(192, 384, 3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(192, 384, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(384, 256, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(256, 256, 3, padding=1),
+            nn.ReLU(inplace=True),
             nn.MaxPool2d(3, stride=2, padding=1),
         )
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
         self.classifier = nn.Sequential(
-            nn.Dropout(), nn.Linear(256 * 7 * 7, 4096), nn.ReLU(inplace=True),
-            nn.Dropout(), nn.Linear(4096, 4096), nn.ReLU(inplace=True),
+            nn.Dropout(),
+            nn.Linear(256 * 7 * 7, 4096),
+            nn.ReLU(inplace=True),
+            nn.Dropout(),
+            nn.Linear(4096, 4096),
+            nn.ReLU(inplace=True),
             nn.Linear(4096, num_classes),
         )
         self.V2, self.V4, self.IT = nn.Identity(), nn.Identity(), nn.Identity()
@@ -90,12 +98,16 @@ class CORnetSBackEnd(nn.Sequential):
     """CORnet-S areas V2, V4 and IT and its decoder (V1 is the VOne block)."""
 
     def __init__(self, *, num_classes: int = 1000, times: tuple[int, int, int] = (2, 4, 2)):
-        super().__init__(OrderedDict([
-            ("V2", CORblockS(64, 128, times=times[0])),
-            ("V4", CORblockS(128, 256, times=times[1])),
-            ("IT", CORblockS(256, 512, times=times[2])),
-            ("decoder", Decoder(num_classes)),
-        ]))
+        super().__init__(
+            OrderedDict(
+                [
+                    ("V2", CORblockS(64, 128, times=times[0])),
+                    ("V4", CORblockS(128, 256, times=times[1])),
+                    ("IT", CORblockS(256, 512, times=times[2])),
+                    ("decoder", Decoder(num_classes)),
+                ]
+            )
+        )
         init_cornet_s(self)
 
 
@@ -152,14 +164,19 @@ class VOneNet(nn.Module):
             simple = int(flags.get("simple_channels", block.simple_channels))
             complex_ = int(flags.get("complex_channels", block.complex_channels))
             if simple + complex_ != block.simple_channels + block.complex_channels:
-                raise BrainlikeError(f"the checkpoint has {simple}+{complex_} VOne channels, the model "
-                                     f"{block.simple_channels}+{block.complex_channels}")
+                raise BrainlikeError(
+                    f"the checkpoint has {simple}+{complex_} VOne channels, the model "
+                    f"{block.simple_channels}+{block.complex_channels}"
+                )
             block.simple_channels, block.complex_channels = simple, complex_
         noise = {key: flags[key] for key in _NOISE_FLAGS if key in flags and key not in asked}
         if noise:
             mode = noise.get("noise_mode", block.noise_mode)
-            block.set_noise(None if mode in (None, "None", "none") else mode,
-                            scale=noise.get("noise_scale"), level=noise.get("noise_level"))
+            block.set_noise(
+                None if mode in (None, "None", "none") else mode,
+                scale=noise.get("noise_scale"),
+                level=noise.get("noise_level"),
+            )
         return {k: v for k, v in state_dict.items() if k not in _OBSOLETE_KEYS}
 
 
@@ -169,13 +186,16 @@ _FEEDFORWARD_STARTS = {"V1": 50, "V2": 70, "V4": 90, "IT": 100}
 
 
 def _feedforward_areas(taps: dict[str, str]) -> tuple[Area, ...]:
-    return tuple(Area(a, {"output": path}, uniform_bins(_FEEDFORWARD_STARTS[a], 100, 1), region=a)
-                 for a, path in taps.items())
+    return tuple(
+        Area(a, {"output": path}, uniform_bins(_FEEDFORWARD_STARTS[a], 100, 1), region=a) for a, path in taps.items()
+    )
 
 
 def _weights(*entries: tuple[str, str, str, dict]) -> dict[str, WeightSpec]:
-    return {tag: WeightSpec(url=_URL.format(file), format="torch", config=config, description=text)
-            for tag, file, text, config in entries}
+    return {
+        tag: WeightSpec(url=_URL.format(file), format="torch", config=config, description=text)
+        for tag, file, text, config in entries
+    }
 
 
 _NOTES = (
@@ -186,11 +206,20 @@ _NOTES = (
 )
 
 
-def _vone_card(backend: str, areas: tuple[Area, ...], weights, description: str, image_size: int = 224,
-               visual_degrees: float = 8.0) -> ModelCard:
+def _vone_card(
+    backend: str, areas: tuple[Area, ...], weights, description: str, image_size: int = 224, visual_degrees: float = 8.0
+) -> ModelCard:
     return ModelCard(
-        name="", family="vonenet", areas=areas, input_size=image_size, visual_degrees=visual_degrees,
-        num_classes=1000, preprocessing="half", citation=CITATION, weights=weights, description=description,
+        name="",
+        family="vonenet",
+        areas=areas,
+        input_size=image_size,
+        visual_degrees=visual_degrees,
+        num_classes=1000,
+        preprocessing="half",
+        citation=CITATION,
+        weights=weights,
+        description=description,
         notes=_NOTES,
     )
 
@@ -213,8 +242,12 @@ def _alexnet_card(image_size: int = 224, visual_degrees: float = 8.0, **_) -> Mo
 
 def _cornets_card(image_size: int = 224, visual_degrees: float = 8.0, **_) -> ModelCard:
     backbone = cornet_s_card()
-    areas = tuple(_vone_v1(backbone.area("V1"), "vone_block.output") if a.name == "V1" else
-                  replace(a, taps={s: f"model.{p}" for s, p in a.taps.items()}) for a in backbone.areas)
+    areas = tuple(
+        _vone_v1(backbone.area("V1"), "vone_block.output")
+        if a.name == "V1"
+        else replace(a, taps={s: f"model.{p}" for s, p in a.taps.items()})
+        for a in backbone.areas
+    )
     weights = _weights(("imagenet", "vonecornets_e70.pth.tar", "ImageNet, 70 epochs", {}))
     return _vone_card("cornets", areas, weights, "VOne block + CORnet-S back-end", image_size, visual_degrees)
 
@@ -225,19 +258,46 @@ def _vone_v1(area: Area, tap: str) -> Area:
 
 def _builder(backend: str):
     def build(
-        *, noise_mode: str | None = "neuronal", noise_scale: float = 0.35, noise_level: float = 0.07,
-        k_exc: float = 25.0, stride: int = 4, simple_channels: int = 256, complex_channels: int = 256,
-        kernel_size: int = 25, image_size: int = 224, visual_degrees: float = 8.0, gabor_seed: int = 0,
-        sf_corr: float = 0.75, sf_max: float = 9.0, sf_min: float = 0.0, uniform_params: bool = False,
-        colour_assignment: str = "independent", num_classes: int = 1000,
+        *,
+        noise_mode: str | None = "neuronal",
+        noise_scale: float = 0.35,
+        noise_level: float = 0.07,
+        k_exc: float = 25.0,
+        stride: int = 4,
+        simple_channels: int = 256,
+        complex_channels: int = 256,
+        kernel_size: int = 25,
+        image_size: int = 224,
+        visual_degrees: float = 8.0,
+        gabor_seed: int = 0,
+        sf_corr: float = 0.75,
+        sf_max: float = 9.0,
+        sf_min: float = 0.0,
+        uniform_params: bool = False,
+        colour_assignment: str = "independent",
+        num_classes: int = 1000,
     ) -> VOneNet:
         return VOneNet(
-            backend=backend, num_classes=num_classes, noise_mode=noise_mode, noise_scale=noise_scale,
-            noise_level=noise_level, k_exc=k_exc, stride=stride, simple_channels=simple_channels,
-            complex_channels=complex_channels, kernel_size=kernel_size, image_size=image_size,
-            visual_degrees=visual_degrees, gabor_seed=gabor_seed, sf_corr=sf_corr, sf_max=sf_max, sf_min=sf_min,
-            uniform_params=uniform_params, colour_assignment=colour_assignment,
+            backend=backend,
+            num_classes=num_classes,
+            noise_mode=noise_mode,
+            noise_scale=noise_scale,
+            noise_level=noise_level,
+            k_exc=k_exc,
+            stride=stride,
+            simple_channels=simple_channels,
+            complex_channels=complex_channels,
+            kernel_size=kernel_size,
+            image_size=image_size,
+            visual_degrees=visual_degrees,
+            gabor_seed=gabor_seed,
+            sf_corr=sf_corr,
+            sf_max=sf_max,
+            sf_min=sf_min,
+            uniform_params=uniform_params,
+            colour_assignment=colour_assignment,
         )
+
     return build
 
 
@@ -248,14 +308,19 @@ register_model("vonenet_cornets", card=_cornets_card)(_builder("cornets"))
 
 # -------------------------------------------------------------------------------- front end
 
+
 class VOneFrontEnd(nn.Sequential):
     """A VOne block and a 1x1 bottleneck to the channel count the replaced V1 produced."""
 
     def __init__(self, block: VOneBlock, out_channels: int):
-        super().__init__(OrderedDict([
-            ("vone_block", block),
-            ("bottleneck", _bottleneck(block.simple_channels + block.complex_channels, out_channels)),
-        ]))
+        super().__init__(
+            OrderedDict(
+                [
+                    ("vone_block", block),
+                    ("bottleneck", _bottleneck(block.simple_channels + block.complex_channels, out_channels)),
+                ]
+            )
+        )
 
 
 @register_frontend("vone")
@@ -271,11 +336,16 @@ def attach_vone(model: nn.Module, **vone) -> nn.Module:
     v1 = card.area("V1")
     child_name = v1.tap.split(".")[0]
     child = getattr(model, child_name, None)
-    required = [p for p in inspect.signature(child.forward).parameters.values()
-                if p.default is inspect.Parameter.empty] if child is not None else []
+    required = (
+        [p for p in inspect.signature(child.forward).parameters.values() if p.default is inspect.Parameter.empty]
+        if child is not None
+        else []
+    )
     if child is None or len(required) != 1 or v1.steps != 1:
-        raise BrainlikeError(f"{card.name}: V1 ({child_name!r}) is not a feed-forward module of the image "
-                             f"alone, so a VOne block cannot take its place")
+        raise BrainlikeError(
+            f"{card.name}: V1 ({child_name!r}) is not a feed-forward module of the image "
+            f"alone, so a VOne block cannot take its place"
+        )
     probe = torch.zeros(1, 3, card.input_size, card.input_size)
     was_training = child.training
     with torch.no_grad():
@@ -287,16 +357,31 @@ def attach_vone(model: nn.Module, **vone) -> nn.Module:
     kernel_size = vone.get("kernel_size", 25)
     stride = max(1, round(card.input_size / height))
     if (card.input_size - 1) // stride + 1 != height or features.shape[3] != height:
-        raise BrainlikeError(f"{card.name}: V1 gives a {height}x{features.shape[3]} map at {card.input_size} px, "
-                             f"which no VOne stride reproduces")
-    config = {"image_size": card.input_size, "visual_degrees": card.visual_degrees, "stride": stride,
-              "kernel_size": kernel_size, **vone}
+        raise BrainlikeError(
+            f"{card.name}: V1 gives a {height}x{features.shape[3]} map at {card.input_size} px, "
+            f"which no VOne stride reproduces"
+        )
+    config = {
+        "image_size": card.input_size,
+        "visual_degrees": card.visual_degrees,
+        "stride": stride,
+        "kernel_size": kernel_size,
+        **vone,
+    }
     setattr(model, child_name, VOneFrontEnd(VOneBlock(**config), channels))
     areas = tuple(_vone_v1(a, f"{child_name}.vone_block.output") if a.name == "V1" else a for a in card.areas)
     model.card = replace(
-        card, areas=areas, visual_degrees=config["visual_degrees"], preprocessing="half", weights={},
-        notes=(*card.notes, f"V1 replaced by a VOne block (stride {stride}) and a 1x1 bottleneck to {channels} "
-                            f"channels; the areas above keep their weights.", _NOTES[0]),
+        card,
+        areas=areas,
+        visual_degrees=config["visual_degrees"],
+        preprocessing="half",
+        weights={},
+        notes=(
+            *card.notes,
+            f"V1 replaced by a VOne block (stride {stride}) and a 1x1 bottleneck to {channels} "
+            f"channels; the areas above keep their weights.",
+            _NOTES[0],
+        ),
         config={**card.config, "frontend": "vone"},
     )
     return model

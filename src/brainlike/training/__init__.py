@@ -4,5 +4,15 @@ from brainlike.training.evaluation import Evaluation, evaluate, evaluate_model
 from brainlike.training.recipes import Recipe, available_recipes, load_recipe, recipe_for_model
 from brainlike.training.trainer import Trainer, TrainResult, train
 
-__all__ = ["Evaluation", "Recipe", "TrainResult", "Trainer", "available_recipes", "evaluate", "evaluate_model",
-           "load_recipe", "recipe_for_model", "train"]
+__all__ = [
+    "Evaluation",
+    "Recipe",
+    "TrainResult",
+    "Trainer",
+    "available_recipes",
+    "evaluate",
+    "evaluate_model",
+    "load_recipe",
+    "recipe_for_model",
+    "train",
+]

@@ -25,14 +25,21 @@ def _geometry(name: str, size: int, *, train: bool, crop_fraction: float, isotro
         if name == "random_resized_crop":
             return [v2.RandomResizedCrop(size, antialias=True), v2.RandomHorizontalFlip()]
         if name == "imagenet_then_resize":
-            return [v2.RandomResizedCrop(IMAGENET_CROP, antialias=True), v2.Resize((size, size), antialias=True),
-                    v2.RandomHorizontalFlip()]
+            return [
+                v2.RandomResizedCrop(IMAGENET_CROP, antialias=True),
+                v2.Resize((size, size), antialias=True),
+                v2.RandomHorizontalFlip(),
+            ]
         if name == "blt_vs":
             # torchvision's kernel_size is (x, y): (1, 27) is the original's one-axis blur.
             kernel = (27, 27) if isotropic_blur else (1, 27)
-            return [v2.Resize(size, antialias=True), v2.RandomCrop(size),
-                    v2.RandomApply([v2.GaussianBlur(kernel, sigma=(0.1, 13.5))], p=0.5),
-                    v2.RandomHorizontalFlip(), v2.TrivialAugmentWide()]
+            return [
+                v2.Resize(size, antialias=True),
+                v2.RandomCrop(size),
+                v2.RandomApply([v2.GaussianBlur(kernel, sigma=(0.1, 13.5))], p=0.5),
+                v2.RandomHorizontalFlip(),
+                v2.TrivialAugmentWide(),
+            ]
         if name == "flip":
             return [v2.RandomHorizontalFlip()]
         if name == "none":
@@ -41,8 +48,11 @@ def _geometry(name: str, size: int, *, train: bool, crop_fraction: float, isotro
     if name == "resize_center_crop":
         return [v2.Resize(round(size / crop_fraction), antialias=True), v2.CenterCrop(size)]
     if name == "imagenet_then_resize":
-        return [v2.Resize(round(IMAGENET_CROP / 0.875), antialias=True), v2.CenterCrop(IMAGENET_CROP),
-                v2.Resize((size, size), antialias=True)]
+        return [
+            v2.Resize(round(IMAGENET_CROP / 0.875), antialias=True),
+            v2.CenterCrop(IMAGENET_CROP),
+            v2.Resize((size, size), antialias=True),
+        ]
     if name == "squash":
         return [v2.Resize((size, size), antialias=True)]
     if name == "none":
@@ -50,11 +60,13 @@ def _geometry(name: str, size: int, *, train: bool, crop_fraction: float, isotro
     raise BrainlikeError(f"unknown val_transform {name!r}; known: {', '.join(VAL_TRANSFORMS)}")
 
 
-def build_transform(name: str, *, size: int, train: bool, crop_fraction: float = 0.875,
-                    isotropic_blur: bool = False) -> v2.Compose:
+def build_transform(
+    name: str, *, size: int, train: bool, crop_fraction: float = 0.875, isotropic_blur: bool = False
+) -> v2.Compose:
     """PIL image or uint8 tensor -> uint8 (3, size, size) tensor; `Collate` normalises whole batches."""
-    return v2.Compose([v2.ToImage(),
-                       *_geometry(name, size, train=train, crop_fraction=crop_fraction, isotropic_blur=isotropic_blur)])
+    return v2.Compose(
+        [v2.ToImage(), *_geometry(name, size, train=train, crop_fraction=crop_fraction, isotropic_blur=isotropic_blur)]
+    )
 
 
 def is_random(name: str) -> bool:

@@ -16,11 +16,11 @@ from torch.utils.data import DataLoader
 
 from brainlike.data import LabeledImages, open_dataset
 from brainlike.errors import BrainlikeError
+from brainlike.precision import autocast
 from brainlike.training.augment import Collate, Transformed, build_transform
 from brainlike.training.distributed import Context, all_sum
 from brainlike.training.losses import ReadoutLoss
 from brainlike.training.metrics import Accuracy, correct_counts
-from brainlike.precision import autocast
 from brainlike.training.readouts import Readouts
 from brainlike.training.sampler import ShardSampler
 
@@ -39,18 +39,33 @@ class Evaluation:
         return len(self.top1)
 
 
-def eval_loader(dataset, transform, normalization: str, *, batch_size: int, workers: int = 0,
-                context: Context = Context()) -> DataLoader:
+def eval_loader(
+    dataset, transform, normalization: str, *, batch_size: int, workers: int = 0, context: Context = Context()
+) -> DataLoader:
     data = Transformed(dataset, transform, random=False)
     sampler = ShardSampler(data, num_replicas=context.world_size, rank=context.rank)
-    return DataLoader(data, batch_size=batch_size, sampler=sampler, num_workers=workers,
-                      collate_fn=Collate(normalization), pin_memory=context.device.type == "cuda")
+    return DataLoader(
+        data,
+        batch_size=batch_size,
+        sampler=sampler,
+        num_workers=workers,
+        collate_fn=Collate(normalization),
+        pin_memory=context.device.type == "cuda",
+    )
 
 
 @torch.no_grad()
-def run_evaluation(readouts: nn.Module, loader: DataLoader, *, loss_fn: nn.Module, device: torch.device,
-                   precision: str = "fp32", context: Context = Context(), progress: bool = False,
-                   readout_steps: int | None = None) -> Evaluation:
+def run_evaluation(
+    readouts: nn.Module,
+    loader: DataLoader,
+    *,
+    loss_fn: nn.Module,
+    device: torch.device,
+    precision: str = "fp32",
+    context: Context = Context(),
+    progress: bool = False,
+    readout_steps: int | None = None,
+) -> Evaluation:
     """Evaluate a `Readouts` module over a loader; sums are combined over processes.
 
     `readout_steps` is needed only when a process may get no images (an empty shard).
@@ -75,8 +90,10 @@ def run_evaluation(readouts: nn.Module, loader: DataLoader, *, loss_fn: nn.Modul
         if readout_steps is None:
             raise BrainlikeError("no images could be evaluated")
         hits = torch.zeros(readout_steps, 2, dtype=torch.float64, device=device)
-    total = all_sum(torch.cat([hits.flatten(), loss_sum.view(1), torch.tensor([float(items)], device=device,
-                                                                                dtype=torch.float64)]), context)
+    total = all_sum(
+        torch.cat([hits.flatten(), loss_sum.view(1), torch.tensor([float(items)], device=device, dtype=torch.float64)]),
+        context,
+    )
     items = int(total[-1].item())
     if items == 0:
         raise BrainlikeError("no images could be evaluated")
@@ -85,11 +102,20 @@ def run_evaluation(readouts: nn.Module, loader: DataLoader, *, loss_fn: nn.Modul
     return Evaluation(meter.loss, meter.top1, meter.top5, items)
 
 
-def evaluate_model(model: nn.Module, dataset: LabeledImages, *, size: int | None = None,
-                   normalization: str | None = None, transform: str = "resize_center_crop",
-                   crop_fraction: float = 0.875, batch_size: int = 64, workers: int = 0,
-                   device: str | torch.device | None = None, precision: str = "fp32",
-                   progress: bool = False) -> Evaluation:
+def evaluate_model(
+    model: nn.Module,
+    dataset: LabeledImages,
+    *,
+    size: int | None = None,
+    normalization: str | None = None,
+    transform: str = "resize_center_crop",
+    crop_fraction: float = 0.875,
+    batch_size: int = 64,
+    workers: int = 0,
+    device: str | torch.device | None = None,
+    precision: str = "fp32",
+    progress: bool = False,
+) -> Evaluation:
     """Loss and top-1 / top-5 per readout step of `model` on `dataset`.
 
     Size and normalisation default to the model card's; `transform` is a validation transform name
@@ -101,11 +127,18 @@ def evaluate_model(model: nn.Module, dataset: LabeledImages, *, size: int | None
     size = size or (card.input_size if card else 224)
     normalization = normalization or (card.preprocessing if card else "imagenet")
     device = pick_device(str(device) if device is not None else None)
-    loader = eval_loader(dataset, build_transform(transform, size=size, train=False, crop_fraction=crop_fraction),
-                         normalization, batch_size=batch_size, workers=workers, context=Context(device=device))
+    loader = eval_loader(
+        dataset,
+        build_transform(transform, size=size, train=False, crop_fraction=crop_fraction),
+        normalization,
+        batch_size=batch_size,
+        workers=workers,
+        context=Context(device=device),
+    )
     model.to(device)
-    return run_evaluation(Readouts(model), loader, loss_fn=ReadoutLoss().to(device), device=device,
-                          precision=precision, progress=progress)
+    return run_evaluation(
+        Readouts(model), loader, loss_fn=ReadoutLoss().to(device), device=device, precision=precision, progress=progress
+    )
 
 
 def accuracy_figure(evaluation: Evaluation, title: str):
@@ -132,8 +165,9 @@ def accuracy_figure(evaluation: Evaluation, title: str):
 def evaluation_table(evaluation: Evaluation) -> str:
     from brainlike.report import markdown_table
 
-    rows = [[t, f"{100 * a1:.2f}", f"{100 * a5:.2f}"]
-            for t, (a1, a5) in enumerate(zip(evaluation.top1, evaluation.top5))]
+    rows = [
+        [t, f"{100 * a1:.2f}", f"{100 * a5:.2f}"] for t, (a1, a5) in enumerate(zip(evaluation.top1, evaluation.top5))
+    ]
     return markdown_table(["readout step", "top-1 %", "top-5 %"], rows)
 
 
@@ -141,18 +175,38 @@ def write_evaluation_report(evaluation: Evaluation, folder: str | Path, *, title
     from brainlike.report import Report
 
     report = Report(Path(folder), title)
-    report.data.update({**details, "loss": evaluation.loss, "top1": evaluation.top1, "top5": evaluation.top5,
-                        "images": evaluation.images})
+    report.data.update(
+        {
+            **details,
+            "loss": evaluation.loss,
+            "top1": evaluation.top1,
+            "top5": evaluation.top5,
+            "images": evaluation.images,
+        }
+    )
     report.add_section("Accuracy per readout step", evaluation_table(evaluation))
     report.add_figure("accuracy_per_step", accuracy_figure(evaluation, title), caption="accuracy per readout step")
     return report.write()
 
 
-def evaluate(name: str, data: str | Path, *, pretrained: bool | str = True, split: str = "val",
-             size: int | None = None, normalization: str | None = None, transform: str | None = None,
-             batch_size: int = 64, workers: int = 0, device: str | None = None, precision: str = "fp32",
-             skip_bad: bool = False, output: str | Path | None = None, progress: bool = True,
-             **model_config) -> Evaluation:
+def evaluate(
+    name: str,
+    data: str | Path,
+    *,
+    pretrained: bool | str = True,
+    split: str = "val",
+    size: int | None = None,
+    normalization: str | None = None,
+    transform: str | None = None,
+    batch_size: int = 64,
+    workers: int = 0,
+    device: str | None = None,
+    precision: str = "fp32",
+    skip_bad: bool = False,
+    output: str | Path | None = None,
+    progress: bool = True,
+    **model_config,
+) -> Evaluation:
     """`brainlike evaluate`: a registered model (published weights, a tag, or a checkpoint file) on a
     dataset split, with a report (table + PNG) written to `output` when given.
 
@@ -166,12 +220,31 @@ def evaluate(name: str, data: str | Path, *, pretrained: bool | str = True, spli
     model, settings = build_for_dataset(name, dataset, pretrained=pretrained, **model_config)
     normalization = normalization or settings.get("normalization")
     transform = transform or settings.get("val_transform", "resize_center_crop")
-    result = evaluate_model(model, dataset, size=size, normalization=normalization, transform=transform,
-                            crop_fraction=settings.get("crop_fraction", 0.875), batch_size=batch_size,
-                            workers=workers, device=device, precision=precision, progress=progress)
+    result = evaluate_model(
+        model,
+        dataset,
+        size=size,
+        normalization=normalization,
+        transform=transform,
+        crop_fraction=settings.get("crop_fraction", 0.875),
+        batch_size=batch_size,
+        workers=workers,
+        device=device,
+        precision=precision,
+        progress=progress,
+    )
     if output is not None:
-        write_evaluation_report(result, output, title=f"{name} on {data} ({split})",
-                                details={"model": name, "data": str(data), "split": split,
-                                         "pretrained": str(pretrained), "size": size or model.card.input_size,
-                                         "transform": transform})
+        write_evaluation_report(
+            result,
+            output,
+            title=f"{name} on {data} ({split})",
+            details={
+                "model": name,
+                "data": str(data),
+                "split": split,
+                "pretrained": str(pretrained),
+                "size": size or model.card.input_size,
+                "transform": transform,
+            },
+        )
     return result

@@ -25,8 +25,10 @@ class ReadoutLoss(nn.Module):
         self.register_buffer("class_weights", class_weights, persistent=False)
 
     def forward(self, readouts: Sequence[torch.Tensor], target: torch.Tensor) -> torch.Tensor:
-        losses = [F.cross_entropy(logits.float(), target, weight=self.class_weights,
-                                  label_smoothing=self.label_smoothing) for logits in readouts]
+        losses = [
+            F.cross_entropy(logits.float(), target, weight=self.class_weights, label_smoothing=self.label_smoothing)
+            for logits in readouts
+        ]
         return torch.stack(losses).mean()
 
 

@@ -41,8 +41,9 @@ def checkpoint_settings(pretrained) -> dict[str, Any]:
     return {k: recipe[k] for k in CHECKPOINT_SETTINGS if recipe.get(k) is not None}
 
 
-def build_for_dataset(name: str, dataset: LabeledImages, *, pretrained: bool | str = False,
-                      **config: Any) -> tuple[nn.Module, dict[str, Any]]:
+def build_for_dataset(
+    name: str, dataset: LabeledImages, *, pretrained: bool | str = False, **config: Any
+) -> tuple[nn.Module, dict[str, Any]]:
     """(model, settings): the model with one output per class of `dataset`, and the evaluation
     settings a training checkpoint recorded (empty otherwise)."""
     checkpoint = training_checkpoint(pretrained)

@@ -136,7 +136,9 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
     if not path.is_file():
         path = RECIPE_DIR / f"{name_or_path}.yaml"
     if not path.is_file():
-        raise BrainlikeError(f"no recipe {str(name_or_path)!r}; known: {', '.join(available_recipes())}, or a YAML path")
+        raise BrainlikeError(
+            f"no recipe {str(name_or_path)!r}; known: {', '.join(available_recipes())}, or a YAML path"
+        )
     try:
         values = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as error:

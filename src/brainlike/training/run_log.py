@@ -12,13 +12,24 @@ from typing import Any
 
 
 class RunLog:
-    def __init__(self, folder: Path, *, readout_steps: int, enabled: bool, resume_step: int | None = None,
-                 tensorboard: bool = True):
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        readout_steps: int,
+        enabled: bool,
+        resume_step: int | None = None,
+        tensorboard: bool = True,
+    ):
         self.enabled = enabled
         self.path = folder / "log.csv"
         steps = range(readout_steps)
-        self.columns = (["kind", "epoch", "step", "lr", "loss"] + [f"top1_t{t}" for t in steps]
-                        + [f"top5_t{t}" for t in steps] + ["images_per_s"])
+        self.columns = (
+            ["kind", "epoch", "step", "lr", "loss"]
+            + [f"top1_t{t}" for t in steps]
+            + [f"top5_t{t}" for t in steps]
+            + ["images_per_s"]
+        )
         self.writer = None
         if not enabled:
             return
@@ -42,12 +53,30 @@ class RunLog:
             return []
         return [row for row in rows[1:] if int(row[2]) <= step]
 
-    def write(self, kind: str, *, epoch: int, step: int, lr: float, loss: float, top1: list[float],
-              top5: list[float], images_per_s: float | None = None) -> None:
+    def write(
+        self,
+        kind: str,
+        *,
+        epoch: int,
+        step: int,
+        lr: float,
+        loss: float,
+        top1: list[float],
+        top5: list[float],
+        images_per_s: float | None = None,
+    ) -> None:
         if not self.enabled:
             return
-        row: list[Any] = [kind, epoch, step, f"{lr:.6g}", f"{loss:.6f}", *(f"{a:.5f}" for a in top1),
-                          *(f"{a:.5f}" for a in top5), "" if images_per_s is None else f"{images_per_s:.1f}"]
+        row: list[Any] = [
+            kind,
+            epoch,
+            step,
+            f"{lr:.6g}",
+            f"{loss:.6f}",
+            *(f"{a:.5f}" for a in top1),
+            *(f"{a:.5f}" for a in top5),
+            "" if images_per_s is None else f"{images_per_s:.1f}",
+        ]
         with open(self.path, "a", newline="") as f:
             csv.writer(f).writerow(row)
         if self.writer is not None:

@@ -29,7 +29,7 @@ class ResumableSampler(DistributedSampler):
 
     def __iter__(self):
         indices = list(super().__iter__())[: self.batches_per_epoch * self.per_rank_batch]
-        for index in indices[self.start_batch * self.per_rank_batch:]:
+        for index in indices[self.start_batch * self.per_rank_batch :]:
             yield self.epoch, index
 
     def __len__(self) -> int:

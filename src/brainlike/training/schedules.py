@@ -96,7 +96,7 @@ class WarmupPlateauFit(Schedule):
         self.history.append(float(val_loss))
         if len(self.history) < self.fit_epochs:
             return
-        recent = np.asarray(self.history[-self.fit_epochs:])
+        recent = np.asarray(self.history[-self.fit_epochs :])
         slope, intercept = np.polyfit(np.arange(self.fit_epochs), recent, 1)
         first, last = intercept, intercept + slope * (self.fit_epochs - 1)
         change = 100.0 * (last - first) / abs(first)
@@ -112,8 +112,12 @@ class WarmupPlateauFit(Schedule):
         self.current, self.history, self.bad_epochs = state["current"], list(state["history"]), state["bad_epochs"]
 
 
-SCHEDULES = {"constant": Schedule, "step": StepSchedule, "multistep": MultiStepSchedule,
-             "warmup_plateau_fit": WarmupPlateauFit}
+SCHEDULES = {
+    "constant": Schedule,
+    "step": StepSchedule,
+    "multistep": MultiStepSchedule,
+    "warmup_plateau_fit": WarmupPlateauFit,
+}
 
 
 def make_schedule(recipe: Recipe) -> Schedule:

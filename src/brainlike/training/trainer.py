@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader
 
 from brainlike.data import LabeledImages, open_dataset
 from brainlike.errors import BrainlikeError
+from brainlike.precision import autocast, autocast_dtype
 from brainlike.training import distributed as dist_utils
 from brainlike.training.augment import Collate, Transformed, build_transform, is_random
 from brainlike.training.checkpoints import load_checkpoint, rng_state, save_checkpoint, set_rng_state
@@ -32,7 +33,6 @@ from brainlike.training.distributed import Context
 from brainlike.training.evaluation import Evaluation, eval_loader, run_evaluation, write_evaluation_report
 from brainlike.training.losses import ReadoutLoss, clip_adaptive, inverse_frequency_weights
 from brainlike.training.metrics import Accuracy
-from brainlike.precision import autocast, autocast_dtype
 from brainlike.training.readouts import Readouts
 from brainlike.training.recipes import Recipe, apply_overrides, load_recipe, recipe_for_model, recipe_from_dict
 from brainlike.training.run_log import RunLog
@@ -57,9 +57,19 @@ class TrainResult:
 class Trainer:
     """Trains `model` on `train_set` with `recipe`; validates on `val_set` after every epoch."""
 
-    def __init__(self, model: nn.Module, train_set: LabeledImages, val_set: LabeledImages | None, recipe: Recipe,
-                 *, output: str | Path, context: Context = Context(), progress: bool = True,
-                 model_name: str | None = None, model_config: Mapping[str, Any] | None = None):
+    def __init__(
+        self,
+        model: nn.Module,
+        train_set: LabeledImages,
+        val_set: LabeledImages | None,
+        recipe: Recipe,
+        *,
+        output: str | Path,
+        context: Context = Context(),
+        progress: bool = True,
+        model_name: str | None = None,
+        model_config: Mapping[str, Any] | None = None,
+    ):
         self.recipe, self.context, self.progress = recipe, context, progress
         self.output = Path(output)
         self.model_name, self.model_config = model_name, dict(model_config or {})
@@ -72,25 +82,53 @@ class Trainer:
         self.amp_dtype = autocast_dtype(recipe.precision, device.type)
         self.train_set, self.val_set = train_set, val_set
 
-        self.train_data = Transformed(train_set, build_transform(
-            recipe.train_transform, size=self.size, train=True, crop_fraction=recipe.crop_fraction,
-            isotropic_blur=recipe.isotropic_blur), seed=recipe.seed, random=is_random(recipe.train_transform))
-        self.sampler = ResumableSampler(self.train_data, batch_size=recipe.batch_size,
-                                        num_replicas=context.world_size, rank=context.rank, seed=recipe.seed)
+        self.train_data = Transformed(
+            train_set,
+            build_transform(
+                recipe.train_transform,
+                size=self.size,
+                train=True,
+                crop_fraction=recipe.crop_fraction,
+                isotropic_blur=recipe.isotropic_blur,
+            ),
+            seed=recipe.seed,
+            random=is_random(recipe.train_transform),
+        )
+        self.sampler = ResumableSampler(
+            self.train_data,
+            batch_size=recipe.batch_size,
+            num_replicas=context.world_size,
+            rank=context.rank,
+            seed=recipe.seed,
+        )
         if self.sampler.batches_per_epoch == 0:
-            raise BrainlikeError(f"the training set has {len(train_set)} images, fewer than one batch of "
-                                 f"{recipe.batch_size}; lower batch_size")
-        self.loader = DataLoader(self.train_data, batch_size=self.sampler.per_rank_batch, sampler=self.sampler,
-                                 num_workers=recipe.workers, collate_fn=Collate(self.normalization),
-                                 pin_memory=device.type == "cuda",
-                                 generator=torch.Generator().manual_seed(recipe.seed))
+            raise BrainlikeError(
+                f"the training set has {len(train_set)} images, fewer than one batch of "
+                f"{recipe.batch_size}; lower batch_size"
+            )
+        self.loader = DataLoader(
+            self.train_data,
+            batch_size=self.sampler.per_rank_batch,
+            sampler=self.sampler,
+            num_workers=recipe.workers,
+            collate_fn=Collate(self.normalization),
+            pin_memory=device.type == "cuda",
+            generator=torch.Generator().manual_seed(recipe.seed),
+        )
         self.val_loader = None
         if val_set is not None:
-            val_transform = build_transform(recipe.val_transform, size=self.size, train=False,
-                                            crop_fraction=recipe.crop_fraction)
+            val_transform = build_transform(
+                recipe.val_transform, size=self.size, train=False, crop_fraction=recipe.crop_fraction
+            )
             val_batch = max(1, (recipe.val_batch_size or recipe.batch_size) // context.world_size)
-            self.val_loader = eval_loader(val_set, val_transform, self.normalization, batch_size=val_batch,
-                                          workers=recipe.workers, context=context)
+            self.val_loader = eval_loader(
+                val_set,
+                val_transform,
+                self.normalization,
+                batch_size=val_batch,
+                workers=recipe.workers,
+                context=context,
+            )
 
         weights = None
         if recipe.class_weights:
@@ -102,8 +140,10 @@ class Trainer:
         if context.distributed:
             find_unused = {"auto": bool(unused), "true": True, "false": False}[recipe.find_unused_parameters]
             self.network = DistributedDataParallel(
-                self.readouts, device_ids=[device.index] if device.type == "cuda" else None,
-                find_unused_parameters=find_unused)
+                self.readouts,
+                device_ids=[device.index] if device.type == "cuda" else None,
+                find_unused_parameters=find_unused,
+            )
         self.unused_parameters = unused
 
         self.optimizer = self._optimizer()
@@ -140,11 +180,16 @@ class Trainer:
 
     def state_dict(self) -> dict[str, Any]:
         return {
-            "model_name": self.model_name, "model_config": self.model_config, "recipe": self.recipe.as_dict(),
+            "model_name": self.model_name,
+            "model_config": self.model_config,
+            "recipe": self.recipe.as_dict(),
             "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
-            "optimizer": self.optimizer.state_dict(), "schedule": self.schedule.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
             "scaler": self.scaler.state_dict(),
-            "epoch": self.epoch, "batch": self.batch, "global_step": self.global_step,
+            "epoch": self.epoch,
+            "batch": self.batch,
+            "global_step": self.global_step,
             "meter": {"hits": self.meter.hits, "loss_sum": self.meter.loss_sum, "items": self.meter.items},
             "rng": rng_state(),
         }
@@ -196,21 +241,32 @@ class Trainer:
         value = dist_utils.all_sum(loss.double().view(1), self.context).item() / self.context.world_size
         if not math.isfinite(value):
             where = f"epoch {self.epoch}, batch {self.batch} (training step {self.global_step + 1})"
-            kept = f"the last good checkpoint is {self.last_checkpoint}" if self.last_checkpoint else \
-                "no checkpoint had been written yet"
-            raise BrainlikeError(f"the training loss became {value} at {where}; stopped without saving, "
-                                 f"{kept}. Lower the learning rate or use --precision fp32")
+            kept = (
+                f"the last good checkpoint is {self.last_checkpoint}"
+                if self.last_checkpoint
+                else "no checkpoint had been written yet"
+            )
+            raise BrainlikeError(
+                f"the training loss became {value} at {where}; stopped without saving, "
+                f"{kept}. Lower the learning rate or use --precision fp32"
+            )
         return value
 
     def validate(self) -> Evaluation | None:
         if self.val_loader is None:
             return None
-        return run_evaluation(self.readouts, self.val_loader, loss_fn=self.loss_fn, device=self.context.device,
-                              precision=self.recipe.precision, context=self.context, progress=self.progress,
-                              readout_steps=self.readout_steps)
+        return run_evaluation(
+            self.readouts,
+            self.val_loader,
+            loss_fn=self.loss_fn,
+            device=self.context.device,
+            precision=self.recipe.precision,
+            context=self.context,
+            progress=self.progress,
+            readout_steps=self.readout_steps,
+        )
 
-    def fit(self, *, max_steps: int | None = None,
-            on_step: Callable[["Trainer"], None] | None = None) -> TrainResult:
+    def fit(self, *, max_steps: int | None = None, on_step: Callable[["Trainer"], None] | None = None) -> TrainResult:
         """Train until the recipe's epochs are done (or the schedule stops, or `max_steps` steps)."""
         from tqdm import tqdm
 
@@ -222,8 +278,14 @@ class Trainer:
         try:
             while r.epochs is None or self.epoch < r.epochs:
                 self.sampler.set_position(self.epoch, self.batch)
-                bar = tqdm(self.loader, desc=f"epoch {self.epoch}", disable=not (self.progress and self.context.is_main),
-                           initial=self.batch, total=self.sampler.batches_per_epoch, leave=False)
+                bar = tqdm(
+                    self.loader,
+                    desc=f"epoch {self.epoch}",
+                    disable=not (self.progress and self.context.is_main),
+                    initial=self.batch,
+                    total=self.sampler.batches_per_epoch,
+                    leave=False,
+                )
                 tick, images = time.perf_counter(), 0
                 lr = self._set_lr()
                 for batch in bar:
@@ -239,24 +301,39 @@ class Trainer:
                     images += len(y) * self.context.world_size
                     if self.global_step % r.log_every == 0 or self.batch == self.sampler.batches_per_epoch:
                         rate = images / max(time.perf_counter() - tick, 1e-9)
-                        log.write("train", epoch=self.epoch, step=self.global_step, lr=lr, loss=self.meter.loss,
-                                  top1=self.meter.top1, top5=self.meter.top5, images_per_s=rate)
+                        log.write(
+                            "train",
+                            epoch=self.epoch,
+                            step=self.global_step,
+                            lr=lr,
+                            loss=self.meter.loss,
+                            top1=self.meter.top1,
+                            top5=self.meter.top5,
+                            images_per_s=rate,
+                        )
                         bar.set_postfix(loss=f"{self.meter.loss:.3f}", top1=f"{self.meter.top1[-1]:.3f}")
                     if on_step is not None:
                         on_step(self)
                     if max_steps is not None and self.global_step >= max_steps:
                         self.save()
                         return self._finish(log, "max_steps")
-                    if self.batch < self.sampler.batches_per_epoch and \
-                            dist_utils.broadcast_flag(time.monotonic() - last_save >= 60 * r.checkpoint_minutes,
-                                                      self.context):
+                    if self.batch < self.sampler.batches_per_epoch and dist_utils.broadcast_flag(
+                        time.monotonic() - last_save >= 60 * r.checkpoint_minutes, self.context
+                    ):
                         self.save()
                         last_save = time.monotonic()
                 bar.close()
                 self.val_result = self.validate()
                 if self.val_result is not None:
-                    log.write("val", epoch=self.epoch, step=self.global_step, lr=lr, loss=self.val_result.loss,
-                              top1=self.val_result.top1, top5=self.val_result.top5)
+                    log.write(
+                        "val",
+                        epoch=self.epoch,
+                        step=self.global_step,
+                        lr=lr,
+                        loss=self.val_result.loss,
+                        top1=self.val_result.top1,
+                        top5=self.val_result.top5,
+                    )
                 self.schedule.end_epoch(self.epoch, self.val_result.loss if self.val_result else None)
                 finished_schedule = self.schedule.finished(self.epoch, self.sampler.batches_per_epoch)
                 self.epoch += 1
@@ -277,8 +354,9 @@ class Trainer:
         if self.context.is_main:
             self.output.mkdir(parents=True, exist_ok=True)
             (self.output / "recipe.yaml").write_text(yaml.safe_dump(self.recipe.as_dict(), sort_keys=False))
-        return RunLog(self.output, readout_steps=self.readout_steps, enabled=self.context.is_main,
-                      resume_step=resume_step)
+        return RunLog(
+            self.output, readout_steps=self.readout_steps, enabled=self.context.is_main, resume_step=resume_step
+        )
 
     def _finish(self, log: RunLog, stopped: str) -> TrainResult:
         log.close()
@@ -287,10 +365,12 @@ class Trainer:
 
             save_weights(self.model, self.output / "model.safetensors")
             if self.val_result is not None:
-                write_evaluation_report(self.val_result, self.output / "report",
-                                        title=f"{self.model_name or type(self.model).__name__} after {self.epoch} epoch(s)",
-                                        details={"recipe": self.recipe.as_dict(), "epochs": self.epoch,
-                                                 "steps": self.global_step})
+                write_evaluation_report(
+                    self.val_result,
+                    self.output / "report",
+                    title=f"{self.model_name or type(self.model).__name__} after {self.epoch} epoch(s)",
+                    details={"recipe": self.recipe.as_dict(), "epochs": self.epoch, "steps": self.global_step},
+                )
         return TrainResult(self.output, self.epoch, self.global_step, stopped, self.val_result, self.context.is_main)
 
 
@@ -308,8 +388,9 @@ class _LossView(nn.Module):
         return sum(o.float().sum() for o in counted)
 
 
-def resolve_recipe(model_name: str | None, recipe: str | Path | Recipe | None,
-                   overrides: Mapping[str, Any] | None) -> Recipe:
+def resolve_recipe(
+    model_name: str | None, recipe: str | Path | Recipe | None, overrides: Mapping[str, Any] | None
+) -> Recipe:
     if isinstance(recipe, Recipe):
         chosen = recipe
     elif recipe is not None:
@@ -321,12 +402,22 @@ def resolve_recipe(model_name: str | None, recipe: str | Path | Recipe | None,
     return apply_overrides(chosen, overrides or {})
 
 
-def train(model: str | nn.Module, data: str | Path | tuple[LabeledImages, LabeledImages | None], *,
-          recipe: str | Path | Recipe | None = None, overrides: Mapping[str, Any] | None = None,
-          output: str | Path | None = None, resume: bool | str | Path = False, device: str | None = None,
-          pretrained: bool | str = False, skip_bad: bool = False, progress: bool = True,
-          max_steps: int | None = None, on_step: Callable[[Trainer], None] | None = None,
-          **model_config: Any) -> TrainResult:
+def train(
+    model: str | nn.Module,
+    data: str | Path | tuple[LabeledImages, LabeledImages | None],
+    *,
+    recipe: str | Path | Recipe | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    output: str | Path | None = None,
+    resume: bool | str | Path = False,
+    device: str | None = None,
+    pretrained: bool | str = False,
+    skip_bad: bool = False,
+    progress: bool = True,
+    max_steps: int | None = None,
+    on_step: Callable[[Trainer], None] | None = None,
+    **model_config: Any,
+) -> TrainResult:
     """Train a registered model (by name) or a given module on a dataset (a source, or (train, val)).
 
     `recipe` is a recipe name, a YAML path or a Recipe (default: the model's published recipe);
@@ -361,8 +452,17 @@ def train(model: str | nn.Module, data: str | Path | tuple[LabeledImages, Labele
             model_config = dict(model.card.config)
         if output is None:
             output = Path("runs") / (name or type(model).__name__.lower())
-        trainer = Trainer(model, train_set, val_set, chosen, output=output, context=context, progress=progress,
-                          model_name=name, model_config=model_config)
+        trainer = Trainer(
+            model,
+            train_set,
+            val_set,
+            chosen,
+            output=output,
+            context=context,
+            progress=progress,
+            model_name=name,
+            model_config=model_config,
+        )
         if checkpoint is not None:
             trainer.load_state_dict(checkpoint)
         return trainer.fit(max_steps=max_steps, on_step=on_step)

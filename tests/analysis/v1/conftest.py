@@ -3,7 +3,7 @@ import pytest
 from brainlike.analysis.v1 import measure_v1
 from tests.analysis.v1.gabor_model import GaborUnit, GaborV1
 
-SF = 3.0844216508   # a grid SF of the protocol, so the preferred condition sits on it
+SF = 3.0844216508  # a grid SF of the protocol, so the preferred condition sits on it
 UNITS = [
     GaborUnit(orientation=30, spatial_frequency=SF, sigma=0.4 / SF),
     GaborUnit(orientation=30, spatial_frequency=SF, sigma=0.4 / SF, complex=True),

@@ -25,10 +25,10 @@ STRIDE = 2
 
 @dataclass(frozen=True)
 class GaborUnit:
-    orientation: float          # deg, the grating orientation convention of brainlike.data.stimuli
-    spatial_frequency: float    # cycles/deg
-    sigma: float                # deg, Gaussian envelope
-    phase: float = 0.0          # deg
+    orientation: float  # deg, the grating orientation convention of brainlike.data.stimuli
+    spatial_frequency: float  # cycles/deg
+    sigma: float  # deg, Gaussian envelope
+    phase: float = 0.0  # deg
     complex: bool = False
 
     def orientation_half_width(self) -> float:
@@ -43,8 +43,10 @@ def gabor_kernel(unit: GaborUnit, phase_shift: float = 0.0) -> torch.Tensor:
     offsets = torch.arange(-half, half + 1, dtype=torch.float64) / PIXELS_PER_DEGREE
     v, u = torch.meshgrid(offsets, offsets, indexing="ij")  # v: down, u: right, as in the stimuli
     theta = math.radians(unit.orientation)
-    carrier = torch.cos(2 * math.pi * unit.spatial_frequency * (u * math.cos(theta) + v * math.sin(theta))
-                        + math.radians(unit.phase + phase_shift))
+    carrier = torch.cos(
+        2 * math.pi * unit.spatial_frequency * (u * math.cos(theta) + v * math.sin(theta))
+        + math.radians(unit.phase + phase_shift)
+    )
     envelope = torch.exp(-(u**2 + v**2) / (2 * unit.sigma**2))
     return (carrier * envelope).float()
 
@@ -64,9 +66,15 @@ class GaborV1(nn.Module):
         self.register_buffer("is_complex", torch.tensor([u.complex for u in units])[None, :, None, None])
         self.V1 = nn.Sequential(OrderedDict(output=nn.Identity()))
         self.card = ModelCard(
-            name="gabor_v1", family="test", areas=(Area("V1", {"output": "V1.output"}, ((70.0, 170.0),)),),
-            input_size=INPUT_SIZE, visual_degrees=VISUAL_DEGREES, num_classes=len(units),
-            preprocessing="half", citation="synthetic", labels=None,
+            name="gabor_v1",
+            family="test",
+            areas=(Area("V1", {"output": "V1.output"}, ((70.0, 170.0),)),),
+            input_size=INPUT_SIZE,
+            visual_degrees=VISUAL_DEGREES,
+            num_classes=len(units),
+            preprocessing="half",
+            citation="synthetic",
+            labels=None,
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -10,9 +10,8 @@ from brainlike.analysis.v1 import measure_v1
 from brainlike.analysis.v1.scoring import score_properties
 from brainlike.analysis.v1.selection import choose_units
 from brainlike.errors import BrainlikeError
-from tests.analysis.v1.gabor_model import INPUT_SIZE, STRIDE, GaborV1
-
 from tests.analysis.v1.conftest import UNITS
+from tests.analysis.v1.gabor_model import INPUT_SIZE, STRIDE, GaborV1
 
 
 def _channels(result, model):
@@ -62,7 +61,7 @@ def test_modulation_ratio_separates_simple_and_complex_cells(result, model):
     for c, values in _per_unit(result, model, "modulation_ratio").items():
         assert values.size
         if UNITS[c].complex:
-            assert np.all(values < 0.2), (c, values)       # energy: flat over phase, analytic 0
+            assert np.all(values < 0.2), (c, values)  # energy: flat over phase, analytic 0
         else:
             # Half-wave rectified sinusoid: F1/F0 = pi/2. The spontaneous-rate offset and the Gabor's
             # small response to the mean luminance inside the aperture move it a little either way.
@@ -72,8 +71,13 @@ def test_modulation_ratio_separates_simple_and_complex_cells(result, model):
 def test_scores_are_reported_against_the_shipped_data(result):
     frame = result.frame()
     scored = frame[frame.status == "scored"]
-    assert set(scored.property) >= {"preferred_orientation", "peak_spatial_frequency", "surround_suppression_index",
-                                    "spatial_frequency_bandwidth", "grating_summation_field"}
+    assert set(scored.property) >= {
+        "preferred_orientation",
+        "peak_spatial_frequency",
+        "surround_suppression_index",
+        "spatial_frequency_bandwidth",
+        "grating_summation_field",
+    }
     assert np.all((scored.score >= 0) & (scored.score <= 1.1))
     assert np.allclose(scored.score, scored.raw / scored.ceiling)
     ringach = frame[frame.dataset == "Ringach2002"]

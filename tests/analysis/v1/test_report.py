@@ -14,7 +14,9 @@ def test_report_folder_holds_json_markdown_and_figures(result, tmp_path):
     assert data["v1"]["selection"]["measured"] == len(result.selection.units)
     by_property = {(p["dataset"], p["property"]): p for p in data["v1"]["properties"]}
     pref = by_property[("DeValois1982a", "preferred_orientation")]
-    assert pref["status"] == "scored" and 0 <= pref["score"] <= 1.1 and pref["ceiling"] == pytest.approx(0.962, abs=0.01)
+    assert (
+        pref["status"] == "scored" and 0 <= pref["score"] <= 1.1 and pref["ceiling"] == pytest.approx(0.962, abs=0.01)
+    )
     assert by_property[("Ringach2002", "circular_variance")]["score"] is None
     assert sum(by_property[("Ringach2002", "circular_variance")]["model_counts"]) > 0
     assert set(data["figures"]) == {"v1_tuning_curves.png", "v1_histograms.png", "v1_ringach2002.png"}
@@ -27,7 +29,9 @@ def test_report_folder_holds_json_markdown_and_figures(result, tmp_path):
 
 def test_frames(result):
     scores = result.frame()
-    assert len(scores) == len(result.scores) and {"score", "ceiling", "model_median", "data_median"} <= set(scores.columns)
+    assert len(scores) == len(result.scores) and {"score", "ceiling", "model_median", "data_median"} <= set(
+        scores.columns
+    )
     units = result.units_frame()
     assert len(units) == len(result.selection.units) and "preferred_orientation" in units.columns
 

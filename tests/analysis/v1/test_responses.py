@@ -7,8 +7,8 @@ from brainlike.data.stimuli import orientation_set
 
 
 def test_wide_areas_get_small_batches():
-    assert default_batch_size(512 * 56 * 56) == 10        # VOne block: 6.4 MB per image
-    assert default_batch_size(64 * 56 * 56) == MAX_BATCH   # CORnet-S V1
+    assert default_batch_size(512 * 56 * 56) == 10  # VOne block: 6.4 MB per image
+    assert default_batch_size(64 * 56 * 56) == MAX_BATCH  # CORnet-S V1
     assert default_batch_size(10**9) == 1
 
 
@@ -20,6 +20,7 @@ def test_responses_do_not_depend_on_the_batch_size(model):
     units = torch.arange(0, blank.numel(), 7)
     fixed = AreaRecorder(model, "V1", batch_size=5)
     expected = fixed.responses(stimuli, units)
-    torch.testing.assert_close(torch.from_numpy(auto.responses(stimuli, units)), torch.from_numpy(expected),
-                               rtol=1e-4, atol=1e-5)  # convolution blocking differs with the batch size
+    torch.testing.assert_close(
+        torch.from_numpy(auto.responses(stimuli, units)), torch.from_numpy(expected), rtol=1e-4, atol=1e-5
+    )  # convolution blocking differs with the batch size
     assert fixed.timings.batches == -(-len(stimuli) // 5)

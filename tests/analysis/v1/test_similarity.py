@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from brainlike.analysis.v1.similarity import (
-    MISSING, bin_indices, ceiling, data_bins, histogram, ks_similarity, model_similarity,
+    MISSING,
+    bin_indices,
+    ceiling,
+    data_bins,
+    histogram,
+    ks_similarity,
+    model_similarity,
 )
 from brainlike.analysis.v1.targets import shipped_targets, target
 
@@ -13,9 +19,12 @@ WITH_CEILING = [t for t in shipped_targets() if t.has_counts and t.expected_ceil
 
 def test_every_benchmark_with_public_counts_ships():
     assert {(t.dataset, t.property) for t in WITH_CEILING} == {
-        ("DeValois1982a", "preferred_orientation"), ("DeValois1982b", "peak_spatial_frequency"),
-        ("Schiller1976c", "spatial_frequency_selective"), ("Schiller1976c", "spatial_frequency_bandwidth"),
-        ("Cavanaugh2002a", "surround_suppression_index"), ("Cavanaugh2002a", "grating_summation_field"),
+        ("DeValois1982a", "preferred_orientation"),
+        ("DeValois1982b", "peak_spatial_frequency"),
+        ("Schiller1976c", "spatial_frequency_selective"),
+        ("Schiller1976c", "spatial_frequency_bandwidth"),
+        ("Cavanaugh2002a", "surround_suppression_index"),
+        ("Cavanaugh2002a", "grating_summation_field"),
         ("Cavanaugh2002a", "surround_diameter"),
     }
 

@@ -12,10 +12,16 @@ from brainlike.errors import BrainlikeError
 from brainlike.transforms import normalize
 
 
-@pytest.mark.parametrize("name, size, shape", [
-    ("blank", 1, (1,)), ("receptive_field", 3528, (21, 21, 4, 2)), ("orientation", 1152, (3, 4, 12, 8)),
-    ("spatial_frequency", 2112, (2, 22, 6, 8)), ("size", 2304, (12, 4, 6, 8)),
-])
+@pytest.mark.parametrize(
+    "name, size, shape",
+    [
+        ("blank", 1, (1,)),
+        ("receptive_field", 3528, (21, 21, 4, 2)),
+        ("orientation", 1152, (3, 4, 12, 8)),
+        ("spatial_frequency", 2112, (2, 22, 6, 8)),
+        ("size", 2304, (12, 4, 6, 8)),
+    ],
+)
 def test_published_set_sizes_and_layout(name, size, shape):
     s = stimulus_set(name)
     assert len(s) == size and s.shape == shape
@@ -50,11 +56,11 @@ def reference_render(row: dict, screen: Screen) -> torch.Tensor:
     canvas = round(screen.visual_degrees / 12 * 672)
     if canvas <= 672:
         top = round((672 - canvas) / 2)
-        image = image[top:top + canvas, top:top + canvas]
+        image = image[top : top + canvas, top : top + canvas]
     else:
         big = np.full((canvas, canvas), 128.0)
         left = (canvas - 672) // 2
-        big[left:left + 672, left:left + 672] = image
+        big[left : left + 672, left : left + 672] = image
         image = big
     t = torch.tensor(image, dtype=torch.float32)[None, None] / 255
     t = F.interpolate(t, size=(screen.input_size,) * 2, mode="bilinear", antialias=True, align_corners=False)
@@ -64,15 +70,28 @@ def reference_render(row: dict, screen: Screen) -> torch.Tensor:
 ROWS = [
     dict(spatial_frequency=3.0, orientation=45, phase=90, radius=1 / 6, contrast=1, position_x=-2.5, position_y=1.25),
     dict(spatial_frequency=0.7711, orientation=0, phase=0, radius=2.5937, contrast=1, position_x=0.5, position_y=0.5),
-    dict(spatial_frequency=6.1688, orientation=165, phase=315, radius=math.inf, contrast=1, position_x=0.5, position_y=0.5),
+    dict(
+        spatial_frequency=6.1688,
+        orientation=165,
+        phase=315,
+        radius=math.inf,
+        contrast=1,
+        position_x=0.5,
+        position_y=0.5,
+    ),
     dict(spatial_frequency=1.5, orientation=30, phase=45, radius=4.75, contrast=0.5, position_x=0.5, position_y=0.5),
 ]
 
 
-@pytest.mark.parametrize("screen", [Screen(visual_degrees=8, input_size=224, preprocessing="imagenet"),
-                                    Screen(visual_degrees=16, input_size=96, preprocessing="half"),
-                                    Screen(visual_degrees=4, input_size=64, preprocessing="half")],
-                         ids=["crop", "paste", "small"])
+@pytest.mark.parametrize(
+    "screen",
+    [
+        Screen(visual_degrees=8, input_size=224, preprocessing="imagenet"),
+        Screen(visual_degrees=16, input_size=96, preprocessing="half"),
+        Screen(visual_degrees=4, input_size=64, preprocessing="half"),
+    ],
+    ids=["crop", "paste", "small"],
+)
 def test_windowed_renderer_matches_the_protocol_step_by_step(screen):
     ours = render_gratings({k: np.array([r[k] for r in ROWS]) for k in ROWS[0]}, screen)
     assert ours.shape == (len(ROWS), 3, screen.input_size, screen.input_size)

@@ -10,7 +10,9 @@ import torch
 import torch.nn as nn
 
 from brainlike.analysis.v1.properties import (
-    orientation_properties, size_properties, spatial_frequency_properties,
+    orientation_properties,
+    size_properties,
+    spatial_frequency_properties,
 )
 from brainlike.analysis.v1.rates import RateMap, fit_rate_map
 from brainlike.analysis.v1.responses import AreaRecorder, Timings
@@ -31,10 +33,10 @@ class V1Result:
     seed: int
     selection: UnitSelection
     rate_map: RateMap
-    values: dict[str, np.ndarray]       # property -> value per measured unit (NaN where undefined)
-    kept: dict[str, np.ndarray]         # property -> units its dataset's response criterion keeps
-    curves: dict[str, np.ndarray]       # "orientation" / "spatial_frequency" / "size" -> (units, points)
-    axes: dict[str, np.ndarray]         # the stimulus values along each curve
+    values: dict[str, np.ndarray]  # property -> value per measured unit (NaN where undefined)
+    kept: dict[str, np.ndarray]  # property -> units its dataset's response criterion keeps
+    curves: dict[str, np.ndarray]  # "orientation" / "spatial_frequency" / "size" -> (units, points)
+    axes: dict[str, np.ndarray]  # the stimulus values along each curve
     scores: list[PropertyScore]
     groups: list[GroupScore]
     seconds: dict[str, float] = field(default_factory=dict)
@@ -49,8 +51,21 @@ class V1Result:
         """The scores as a pandas DataFrame, one row per property."""
         import pandas as pd
 
-        columns = ["property", "dataset", "benchmark", "group", "status", "score", "raw", "ceiling", "error",
-                   "units", "model_median", "data_median", "note"]
+        columns = [
+            "property",
+            "dataset",
+            "benchmark",
+            "group",
+            "status",
+            "score",
+            "raw",
+            "ceiling",
+            "error",
+            "units",
+            "model_median",
+            "data_median",
+            "note",
+        ]
         return pd.DataFrame([{c: getattr(s, c) for c in columns} for s in self.scores])
 
     def units_frame(self):
@@ -67,8 +82,15 @@ def _grid(stimuli, responses: np.ndarray) -> np.ndarray:
     return responses.reshape(*stimuli.shape, responses.shape[-1])
 
 
-def measure_v1(model: nn.Module, *, area: str = "V1", max_units: int | None = 1000, seed: int = 0,
-               batch_size: int | None = None, trials: int = 1) -> V1Result:
+def measure_v1(
+    model: nn.Module,
+    *,
+    area: str = "V1",
+    max_units: int | None = 1000,
+    seed: int = 0,
+    batch_size: int | None = None,
+    trials: int = 1,
+) -> V1Result:
     """Map receptive fields, select units, show the orientation, SF and size sets, convert to firing
     rates, compute the V1 properties and score them against the published distributions.
 
@@ -93,26 +115,46 @@ def measure_v1(model: nn.Module, *, area: str = "V1", max_units: int | None = 10
 
     parts = [
         orientation_properties(rates["orientation"], baseline, sets["orientation"].grid["orientation"]),
-        spatial_frequency_properties(rates["spatial_frequency"], baseline,
-                                     sets["spatial_frequency"].grid["spatial_frequency"]),
+        spatial_frequency_properties(
+            rates["spatial_frequency"], baseline, sets["spatial_frequency"].grid["spatial_frequency"]
+        ),
         size_properties(rates["size"], baseline, sets["size"].grid["radius"]),
     ]
     values = {k: v for p in parts for k, v in p.values.items()}
     kept = {k: v for p in parts for k, v in p.kept.items()}
     if not any(mask.any() for mask in kept.values()):
-        raise BrainlikeError(f"none of the {units.numel()} selected units of {where} responds to gratings "
-                             "more than 5 spikes/s above its baseline")
+        raise BrainlikeError(
+            f"none of the {units.numel()} selected units of {where} responds to gratings "
+            "more than 5 spikes/s above its baseline"
+        )
     scores = score_properties(values, kept, seed=seed)
     curves = {k: v for p in parts for k, v in p.curves.items()}
-    axes = {"orientation": sets["orientation"].grid["orientation"],
-            "spatial_frequency": sets["spatial_frequency"].grid["spatial_frequency"],
-            "size": 2 * sets["size"].grid["radius"]}
+    axes = {
+        "orientation": sets["orientation"].grid["orientation"],
+        "spatial_frequency": sets["spatial_frequency"].grid["spatial_frequency"],
+        "size": 2 * sets["size"].grid["radius"],
+    }
     total = time.perf_counter() - began
     timings: Timings = recorder.timings
-    seconds = {"stimuli": timings.stimuli, "forward": timings.forward,
-               "analysis": total - timings.stimuli - timings.forward, "total": total,
-               "images": timings.images}
-    return V1Result(card.name, area, recorder.step, seed, selection, rate_map, values, kept, curves, axes,
-                    scores, group_scores(scores), seconds)
-
-
+    seconds = {
+        "stimuli": timings.stimuli,
+        "forward": timings.forward,
+        "analysis": total - timings.stimuli - timings.forward,
+        "total": total,
+        "images": timings.images,
+    }
+    return V1Result(
+        card.name,
+        area,
+        recorder.step,
+        seed,
+        selection,
+        rate_map,
+        values,
+        kept,
+        curves,
+        axes,
+        scores,
+        group_scores(scores),
+        seconds,
+    )

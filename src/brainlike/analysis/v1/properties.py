@@ -12,11 +12,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from brainlike.analysis.v1.protocol import (
-    GSF_FRACTION, ORIENTATION_BANDWIDTH_THRESHOLD, PREFERRED_ORIENTATION_THRESHOLD, RESPONSE_THRESHOLD,
-    SF_BANDWIDTH_THRESHOLD, SURROUND_PLATEAU_FRACTION, SURROUND_SUPPRESSION_THRESHOLD,
+    GSF_FRACTION,
+    ORIENTATION_BANDWIDTH_THRESHOLD,
+    PREFERRED_ORIENTATION_THRESHOLD,
+    RESPONSE_THRESHOLD,
+    SF_BANDWIDTH_THRESHOLD,
+    SURROUND_PLATEAU_FRACTION,
+    SURROUND_SUPPRESSION_THRESHOLD,
 )
 from brainlike.analysis.v1.tuning import (
-    HANNING, SMOOTH, circular_variance, f1_amplitude, orientation_tuning, spatial_frequency_tuning,
+    HANNING,
+    SMOOTH,
+    circular_variance,
+    f1_amplitude,
+    orientation_tuning,
+    spatial_frequency_tuning,
 )
 
 
@@ -60,12 +70,19 @@ def orientation_properties(rates: np.ndarray, baseline: np.ndarray, orientations
         _, width = orientation_tuning(curves, orientations, kernel=HANNING, threshold=ORIENTATION_BANDWIDTH_THRESHOLD)
         bandwidth = width / 2
         cv = circular_variance(curves, orientations)
-        preferred, _ = orientation_tuning(curves, orientations, kernel=SMOOTH,
-                                          threshold=PREFERRED_ORIENTATION_THRESHOLD)
+        preferred, _ = orientation_tuning(
+            curves, orientations, kernel=SMOOTH, threshold=PREFERRED_ORIENTATION_THRESHOLD
+        )
         values = {
-            "baseline": baseline, "max_dc": max_dc, "min_dc": curves.min(axis=1), "max_ac": max_ac,
-            "modulation_ratio": max_ac / max_dc, "circular_variance": cv, "bandwidth": bandwidth,
-            "orthogonal_preferred_ratio": opr, "orientation_selective": (~np.isnan(bandwidth)).astype(float),
+            "baseline": baseline,
+            "max_dc": max_dc,
+            "min_dc": curves.min(axis=1),
+            "max_ac": max_ac,
+            "modulation_ratio": max_ac / max_dc,
+            "circular_variance": cv,
+            "bandwidth": bandwidth,
+            "orthogonal_preferred_ratio": opr,
+            "orientation_selective": (~np.isnan(bandwidth)).astype(float),
             "circular_variance_bandwidth_ratio": cv / bandwidth,
             "orthogonal_preferred_ratio_circular_variance_difference": opr - cv,
             "orthogonal_preferred_ratio_bandwidth_ratio": opr / bandwidth,
@@ -94,12 +111,18 @@ def spatial_frequency_properties(rates: np.ndarray, baseline: np.ndarray, freque
     dc_curves = dc[radius, :, orientation, unit]
     _, low, high = spatial_frequency_tuning(dc_curves, frequencies, threshold=SF_BANDWIDTH_THRESHOLD)
     bandwidth = 100 * low / high
-    values = {"peak_spatial_frequency": peak_sf, "spatial_frequency_bandwidth": bandwidth,
-              "spatial_frequency_selective": (~np.isnan(bandwidth)).astype(float)}
+    values = {
+        "peak_spatial_frequency": peak_sf,
+        "spatial_frequency_bandwidth": bandwidth,
+        "spatial_frequency_selective": (~np.isnan(bandwidth)).astype(float),
+    }
     peak_kept = components.reshape(-1, units).max(axis=0) > RESPONSE_THRESHOLD
     dc_kept = dc.reshape(-1, units).max(axis=0) > baseline + RESPONSE_THRESHOLD
-    kept = {"peak_spatial_frequency": peak_kept, "spatial_frequency_bandwidth": dc_kept,
-            "spatial_frequency_selective": dc_kept}
+    kept = {
+        "peak_spatial_frequency": peak_kept,
+        "spatial_frequency_bandwidth": dc_kept,
+        "spatial_frequency_selective": dc_kept,
+    }
     return PropertySet(values, kept, {"spatial_frequency": peak_curves})
 
 
@@ -120,12 +143,18 @@ def size_properties(rates: np.ndarray, baseline: np.ndarray, radii: np.ndarray) 
     for u in np.flatnonzero((peak > 0) & (ssi > SURROUND_SUPPRESSION_THRESHOLD)):
         s = curves[u]
         gsf[u] = 2 * radii[np.argmax(s >= GSF_FRACTION * peak[u])]
-        beyond = (np.arange(len(radii)) > peak_index[u]) & (s <= plateau[u] + SURROUND_PLATEAU_FRACTION * abs(plateau[u]))
+        beyond = (np.arange(len(radii)) > peak_index[u]) & (
+            s <= plateau[u] + SURROUND_PLATEAU_FRACTION * abs(plateau[u])
+        )
         if beyond.any():
             surround[u] = 2 * radii[np.argmax(beyond)]
     with np.errstate(invalid="ignore", divide="ignore"):
-        values = {"surround_suppression_index": ssi, "grating_summation_field": gsf, "surround_diameter": surround,
-                  "strongly_suppressed": (ssi >= SURROUND_SUPPRESSION_THRESHOLD).astype(float),
-                  "surround_grating_summation_field_ratio": surround / gsf}
+        values = {
+            "surround_suppression_index": ssi,
+            "grating_summation_field": gsf,
+            "surround_diameter": surround,
+            "strongly_suppressed": (ssi >= SURROUND_SUPPRESSION_THRESHOLD).astype(float),
+            "surround_grating_summation_field_ratio": surround / gsf,
+        }
     responsive = components.reshape(-1, units).max(axis=0) > RESPONSE_THRESHOLD
     return PropertySet(values, {name: responsive for name in values}, {"size": curves})

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from brainlike.analysis.v1.protocol import (
-    MEDIAN_MAX_RESPONSE, MEDIAN_SPONTANEOUS, RESPONSE_THRESHOLD, SINGLE_MAX_RESPONSE,
+    MEDIAN_MAX_RESPONSE,
+    MEDIAN_SPONTANEOUS,
+    RESPONSE_THRESHOLD,
+    SINGLE_MAX_RESPONSE,
 )
 from brainlike.errors import BrainlikeError
 

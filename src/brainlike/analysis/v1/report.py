@@ -18,41 +18,86 @@ def add_v1_sections(report: Report, result: V1Result, *, weights: str = "", pref
     """Add the V1 panel of `result` to `report`: sections, data under "v1", and two figures."""
     sel = result.selection
     summary = [
-        ["model", result.model], ["weights", weights or "–"], ["area / step", f"{result.area} / {result.step}"],
-        ["units in the area", sel.total_units], ["units with an RF", sel.mapped_units],
-        ["units centred within 0.15 deg (selected)", sel.in_rf], ["units measured", len(sel.units)],
-        ["firing-rate map", f"{result.rate_map.slope:.4g} x activation + {result.rate_map.offset:.4g} spikes/s "
-                            f"({result.rate_map.responsive_units} responsive units)"],
-        ["seconds: stimuli / forward / analysis", " / ".join(f"{result.seconds[k]:.1f}" for k in ("stimuli", "forward", "analysis"))],
+        ["model", result.model],
+        ["weights", weights or "–"],
+        ["area / step", f"{result.area} / {result.step}"],
+        ["units in the area", sel.total_units],
+        ["units with an RF", sel.mapped_units],
+        ["units centred within 0.15 deg (selected)", sel.in_rf],
+        ["units measured", len(sel.units)],
+        [
+            "firing-rate map",
+            f"{result.rate_map.slope:.4g} x activation + {result.rate_map.offset:.4g} spikes/s "
+            f"({result.rate_map.responsive_units} responsive units)",
+        ],
+        [
+            "seconds: stimuli / forward / analysis",
+            " / ".join(f"{result.seconds[k]:.1f}" for k in ("stimuli", "forward", "analysis")),
+        ],
     ]
     report.add_section(f"{prefix}V1 panel: {result.model}", markdown_table(["", ""], summary))
-    report.add_section(f"{prefix}V1 groups (mean of the scored benchmarks)", markdown_table(
-        ["group", "score", "benchmarks scored"],
-        [[g.group, _number(g.score), f"{g.scored} of {g.benchmarks}"] for g in result.groups]))
+    report.add_section(
+        f"{prefix}V1 groups (mean of the scored benchmarks)",
+        markdown_table(
+            ["group", "score", "benchmarks scored"],
+            [[g.group, _number(g.score), f"{g.scored} of {g.benchmarks}"] for g in result.groups],
+        ),
+    )
     rows = []
     for s in result.scores:
-        rows.append([s.property, s.dataset, _number(s.score), _number(s.raw), _number(s.ceiling),
-                     _number(s.model_median), _number(s.data_median), s.units if s.status != "not measured" else "–",
-                     s.status if not s.note else f"{s.status}: {s.note}"])
-    report.add_section(f"{prefix}V1 properties (score = raw KS similarity / ceiling)", markdown_table(
-        ["property", "dataset", "score", "raw", "ceiling", "model median", "data median", "units", "status"], rows))
+        rows.append(
+            [
+                s.property,
+                s.dataset,
+                _number(s.score),
+                _number(s.raw),
+                _number(s.ceiling),
+                _number(s.model_median),
+                _number(s.data_median),
+                s.units if s.status != "not measured" else "–",
+                s.status if not s.note else f"{s.status}: {s.note}",
+            ]
+        )
+    report.add_section(
+        f"{prefix}V1 properties (score = raw KS similarity / ceiling)",
+        markdown_table(
+            ["property", "dataset", "score", "raw", "ceiling", "model median", "data median", "units", "status"], rows
+        ),
+    )
     report.data["v1"] = {
-        "model": result.model, "area": result.area, "step": result.step, "seed": result.seed, "weights": weights,
-        "selection": {"total_units": sel.total_units, "mapped_units": sel.mapped_units, "in_rf": sel.in_rf,
-                      "measured": len(sel.units)},
-        "rate_map": result.rate_map, "seconds": result.seconds,
-        "groups": result.groups, "properties": result.scores,
+        "model": result.model,
+        "area": result.area,
+        "step": result.step,
+        "seed": result.seed,
+        "weights": weights,
+        "selection": {
+            "total_units": sel.total_units,
+            "mapped_units": sel.mapped_units,
+            "in_rf": sel.in_rf,
+            "measured": len(sel.units),
+        },
+        "rate_map": result.rate_map,
+        "seconds": result.seconds,
+        "groups": result.groups,
+        "properties": result.scores,
     }
-    report.add_figure(f"{prefix}v1_tuning_curves".replace(" ", "_"), tuning_figure(result),
-                      caption="Example tuning curves (orientation, SF, size)")
+    report.add_figure(
+        f"{prefix}v1_tuning_curves".replace(" ", "_"),
+        tuning_figure(result),
+        caption="Example tuning curves (orientation, SF, size)",
+    )
     scored = [s for s in result.scores if s.status == SCORED]
     ringach = [s for s in result.scores if s.status == DISTRIBUTION]
-    report.add_figure(f"{prefix}v1_histograms".replace(" ", "_"),
-                      histograms_figure(scored, f"{result.model} {result.area} vs primate V1 (scored properties)"),
-                      caption="Model (bars) vs primate (line) distributions")
-    report.add_figure(f"{prefix}v1_ringach2002".replace(" ", "_"),
-                      histograms_figure(ringach, f"{result.model} {result.area} on the Ringach 2002 bins (no public counts)"),
-                      caption="Model distributions on the Ringach 2002 bins")
+    report.add_figure(
+        f"{prefix}v1_histograms".replace(" ", "_"),
+        histograms_figure(scored, f"{result.model} {result.area} vs primate V1 (scored properties)"),
+        caption="Model (bars) vs primate (line) distributions",
+    )
+    report.add_figure(
+        f"{prefix}v1_ringach2002".replace(" ", "_"),
+        histograms_figure(ringach, f"{result.model} {result.area} on the Ringach 2002 bins (no public counts)"),
+        caption="Model distributions on the Ringach 2002 bins",
+    )
 
 
 def write_v1_report(result: V1Result, folder: str | Path, *, weights: str = "") -> Path:
@@ -61,9 +106,17 @@ def write_v1_report(result: V1Result, folder: str | Path, *, weights: str = "") 
     return report.write()
 
 
-def v1_report(name: str, *, pretrained: bool | str = False, area: str = "V1", max_units: int | None = 1000,
-              seed: int = 0, output: str | Path | None = None, batch_size: int | None = None,
-              trials: int = 1) -> tuple[V1Result, Path]:
+def v1_report(
+    name: str,
+    *,
+    pretrained: bool | str = False,
+    area: str = "V1",
+    max_units: int | None = 1000,
+    seed: int = 0,
+    output: str | Path | None = None,
+    batch_size: int | None = None,
+    trials: int = 1,
+) -> tuple[V1Result, Path]:
     """Build a registered model, measure its V1 panel and write the report folder."""
     from brainlike.registry import create_model
 

@@ -84,8 +84,10 @@ class AreaRecorder:
             began = time.perf_counter()
             x = stimuli.render(self.screen, start, start + size).to(self.device)
             rendered = time.perf_counter()
-            trials = [record(self.model, x, areas=[self.area], steps=[self.step])[self.area][0].flatten(1)
-                      for _ in range(self.trials)]
+            trials = [
+                record(self.model, x, areas=[self.area], steps=[self.step])[self.area][0].flatten(1)
+                for _ in range(self.trials)
+            ]
             activations = (trials[0] if self.trials == 1 else torch.stack(trials).mean(dim=0)).clamp_(min=0)
             self.timings.stimuli += rendered - began
             self.timings.forward += time.perf_counter() - rendered

@@ -26,11 +26,11 @@ class PropertyScore:
     benchmark: str | None
     group: str | None
     status: str
-    score: float = float("nan")     # raw / ceiling
+    score: float = float("nan")  # raw / ceiling
     raw: float = float("nan")
     ceiling: float = float("nan")
     error: float = float("nan")
-    units: int = 0                  # units the dataset's response criterion keeps
+    units: int = 0  # units the dataset's response criterion keeps
     model_median: float = float("nan")
     data_median: float = float("nan")
     bins: tuple[float, ...] = ()
@@ -47,7 +47,9 @@ class GroupScore:
     benchmarks: int
 
 
-def score_properties(values: dict[str, np.ndarray], kept: dict[str, np.ndarray], *, seed: int = 0) -> list[PropertyScore]:
+def score_properties(
+    values: dict[str, np.ndarray], kept: dict[str, np.ndarray], *, seed: int = 0
+) -> list[PropertyScore]:
     """One `PropertyScore` per Marques2020 benchmark, then per other shipped distribution."""
     by_key = {(t.dataset, t.property): t for t in shipped_targets()}
     benchmark_of = {(b.dataset, b.property): b for b in BENCHMARKS}
@@ -55,26 +57,44 @@ def score_properties(values: dict[str, np.ndarray], kept: dict[str, np.ndarray],
     scores = []
     for dataset, prop in keys:
         bench = benchmark_of.get((dataset, prop))
-        common = {"property": prop, "dataset": dataset, "benchmark": bench.identifier if bench else None,
-                  "group": bench.group if bench else None}
+        common = {
+            "property": prop,
+            "dataset": dataset,
+            "benchmark": bench.identifier if bench else None,
+            "group": bench.group if bench else None,
+        }
         target = by_key.get((dataset, prop))
         if target is None or prop not in values:
             scores.append(PropertyScore(**common, status=NOT_MEASURED, note=TEXTURES_NOT_MEASURED))
             continue
         model = values[prop][kept[prop]]
         finite = model[np.isfinite(model)]
-        summary = {"units": int(model.size), "bins": tuple(target.bins.tolist()),
-                   "model_counts": tuple(histogram(model, target.bins).tolist()),
-                   "model_median": float(np.median(finite)) if finite.size else float("nan"),
-                   "data_median": target.median()}
+        summary = {
+            "units": int(model.size),
+            "bins": tuple(target.bins.tolist()),
+            "model_counts": tuple(histogram(model, target.bins).tolist()),
+            "model_median": float(np.median(finite)) if finite.size else float("nan"),
+            "data_median": target.median(),
+        }
         if not target.has_counts:
             scores.append(PropertyScore(**common, status=DISTRIBUTION, note=RINGACH_NOT_SCORED, **summary))
             continue
         raw = model_similarity(model, target, seed=seed)
         top = ceiling(target, seed=seed).score
         note = "" if model.size else "no unit passes the dataset's response criterion"
-        scores.append(PropertyScore(**common, status=SCORED, score=raw.score / top, raw=raw.score, ceiling=top,
-                                    error=raw.error, data_counts=tuple(target.counts.tolist()), note=note, **summary))
+        scores.append(
+            PropertyScore(
+                **common,
+                status=SCORED,
+                score=raw.score / top,
+                raw=raw.score,
+                ceiling=top,
+                error=raw.error,
+                data_counts=tuple(target.counts.tolist()),
+                note=note,
+                **summary,
+            )
+        )
     return scores
 
 

@@ -27,11 +27,11 @@ CENTROID_CHUNK = 1 << 16
 @dataclass(frozen=True)
 class UnitSelection:
     total_units: int
-    mapped_units: int          # units with a receptive field at all
-    in_rf: int                 # units the protocol selects
-    units: np.ndarray          # the flat indices measured: all selected ones, or a seeded subset of them
-    rf_x: np.ndarray           # RF centre of each measured unit, deg right of the image centre
-    rf_y: np.ndarray           # deg below the image centre
+    mapped_units: int  # units with a receptive field at all
+    in_rf: int  # units the protocol selects
+    units: np.ndarray  # the flat indices measured: all selected ones, or a seeded subset of them
+    rf_x: np.ndarray  # RF centre of each measured unit, deg right of the image centre
+    rf_y: np.ndarray  # deg below the image centre
 
 
 def receptive_field_maps(recorder: AreaRecorder, blank: torch.Tensor) -> torch.Tensor:
@@ -47,7 +47,7 @@ def receptive_field_maps(recorder: AreaRecorder, blank: torch.Tensor) -> torch.T
         # max(a - blank) == max(a) - blank exactly (rounding is monotonic), on 1/8 of the values.
         above = activations.view(-1, per_position, units).amax(dim=1).sub_(blank).clamp_(min=0)
         first = start // per_position
-        maps[first:first + len(above)] = above.to(dtype)
+        maps[first : first + len(above)] = above.to(dtype)
     return maps
 
 
@@ -58,7 +58,7 @@ def receptive_field_centres(maps: torch.Tensor) -> tuple[np.ndarray, np.ndarray]
     rows, cols = (grid // side).double(), (grid % side).double()
     centre_row, centre_col = [], []
     for start in range(0, maps.shape[1], CENTROID_CHUNK):
-        chunk = maps[:, start:start + CENTROID_CHUNK].double()
+        chunk = maps[:, start : start + CENTROID_CHUNK].double()
         peak = chunk.amax(dim=0)
         weights = chunk * (chunk > RF_THRESHOLD * peak)
         total = weights.sum(dim=0)
@@ -73,8 +73,9 @@ def receptive_field_centres(maps: torch.Tensor) -> tuple[np.ndarray, np.ndarray]
     return x, y
 
 
-def select_units(recorder: AreaRecorder, blank: torch.Tensor, *, max_units: int | None = 1000,
-                 seed: int = 0, where: str = "the area") -> UnitSelection:
+def select_units(
+    recorder: AreaRecorder, blank: torch.Tensor, *, max_units: int | None = 1000, seed: int = 0, where: str = "the area"
+) -> UnitSelection:
     """Map every unit's RF and keep those centred within 0.15 deg of the test stimuli; if more than
     `max_units` qualify, a seeded random subset of them is measured."""
     x, y = receptive_field_centres(receptive_field_maps(recorder, blank))

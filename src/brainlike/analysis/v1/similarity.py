@@ -57,8 +57,9 @@ class Similarity:
     nan_samples: int
 
 
-def bootstrap_similarity(model_bins: np.ndarray, data_counts: np.ndarray, n_draws: int, *,
-                         seed: int = 0, samples: int = BOOTSTRAP_SAMPLES) -> Similarity:
+def bootstrap_similarity(
+    model_bins: np.ndarray, data_counts: np.ndarray, n_draws: int, *, seed: int = 0, samples: int = BOOTSTRAP_SAMPLES
+) -> Similarity:
     """Resample `model_bins` (bin index per model row, `MISSING` for NaN) `samples` times, `n_draws`
     rows each, and compare each resample's histogram with `data_counts`."""
     model_bins = np.asarray(model_bins, dtype=np.int64)
@@ -91,10 +92,12 @@ def ceiling(target: Target, *, seed: int = 0, samples: int = BOOTSTRAP_SAMPLES) 
     return bootstrap_similarity(data_bins(target), target.counts, target.n_rows, seed=seed, samples=samples)
 
 
-def model_similarity(values: np.ndarray, target: Target, *, seed: int = 0,
-                     samples: int = BOOTSTRAP_SAMPLES) -> Similarity:
+def model_similarity(
+    values: np.ndarray, target: Target, *, seed: int = 0, samples: int = BOOTSTRAP_SAMPLES
+) -> Similarity:
     """Raw (unceiled) similarity of a model's per-unit values to a published histogram."""
     if not target.has_counts:
         raise BrainlikeError(f"{target.dataset} {target.property}: the histogram counts are not public")
-    return bootstrap_similarity(bin_indices(values, target.bins), target.counts, target.n_rows,
-                                seed=seed, samples=samples)
+    return bootstrap_similarity(
+        bin_indices(values, target.bins), target.counts, target.n_rows, seed=seed, samples=samples
+    )

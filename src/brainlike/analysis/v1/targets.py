@@ -60,10 +60,15 @@ def target(dataset: str, prop: str) -> Target:
     raw = json.loads(path.read_text())
     counts = raw.get("counts")
     return Target(
-        dataset=dataset, property=prop, bins=np.asarray(raw["bins"], dtype=float),
+        dataset=dataset,
+        property=prop,
+        bins=np.asarray(raw["bins"], dtype=float),
         counts=None if counts is None else np.asarray(counts, dtype=np.int64),
-        n_rows=int(raw.get("n_rows") or raw["n_neurons"]), log_scale=raw.get("bin_scale") == "log2",
-        units=raw.get("units", ""), source=raw["source"], expected_ceiling=_ceilings().get((dataset, prop)),
+        n_rows=int(raw.get("n_rows") or raw["n_neurons"]),
+        log_scale=raw.get("bin_scale") == "log2",
+        units=raw.get("units", ""),
+        source=raw["source"],
+        expected_ceiling=_ceilings().get((dataset, prop)),
     )
 
 

@@ -44,8 +44,9 @@ def _convolve_rows(curves: np.ndarray, kernel: np.ndarray, mode: str) -> np.ndar
 ORIENTATION_GRID = np.arange(-180, 360, 1.0)
 
 
-def orientation_tuning(curves: np.ndarray, orientations: np.ndarray, *, kernel: np.ndarray,
-                       threshold: float) -> tuple[np.ndarray, np.ndarray]:
+def orientation_tuning(
+    curves: np.ndarray, orientations: np.ndarray, *, kernel: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Peak orientation (deg, 0..179 at 1 deg) and full width at `threshold` x peak (deg, NaN when a
     side never drops below it or the width exceeds 180) of orientation curves (units, orientations).
 
@@ -57,7 +58,7 @@ def orientation_tuning(curves: np.ndarray, orientations: np.ndarray, *, kernel: 
     angles = np.concatenate([orientations - 180, orientations, orientations + 180])
     fine = spline_on_grid(angles, _convolve_rows(tiled, kernel, "same"), ORIENTATION_GRID)
     first = int(np.searchsorted(ORIENTATION_GRID, 0))
-    peak_index = first + np.argmax(fine[:, first:first + 180], axis=1)
+    peak_index = first + np.argmax(fine[:, first : first + 180], axis=1)
     peak_value = fine[np.arange(len(fine)), peak_index]
     below = fine <= threshold * peak_value[:, None]
     index = np.arange(fine.shape[1])
@@ -68,8 +69,9 @@ def orientation_tuning(curves: np.ndarray, orientations: np.ndarray, *, kernel: 
     return ORIENTATION_GRID[peak_index], width
 
 
-def spatial_frequency_tuning(curves: np.ndarray, frequencies: np.ndarray, *, threshold: float,
-                             points: int = 100) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def spatial_frequency_tuning(
+    curves: np.ndarray, frequencies: np.ndarray, *, threshold: float, points: int = 100
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Peak SF, lower and upper cut-off SFs at `threshold` x peak (NaN when absent) of SF curves
     (units, frequencies), after edge-padded smoothing and a spline over log2 SF on `points` points."""
     curves = np.atleast_2d(np.asarray(curves, dtype=float))
