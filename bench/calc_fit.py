@@ -17,8 +17,9 @@ from pathlib import Path
 import torch
 
 from brainlike.anatomy.fit import fit_system
+from brainlike.anatomy.macaque import macaque_system, ventral_system
 from brainlike.anatomy.spec import spec_from_fit
-from brainlike.anatomy.system import System, macaque_system, reference_system, ventral_system
+from brainlike.anatomy.system import System, reference_system
 from brainlike.anatomy.tables import reference_systems
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,6 +25,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.forward import interleaved  # noqa: E402
 from bench.ports import port_of  # noqa: E402
 from brainlike import create_model  # noqa: E402
-from brainlike.analysis.features import decode_workers, extract_features  # noqa: E402
+from brainlike.analysis.features import extract_features  # noqa: E402
 from brainlike.precision import autocast  # noqa: E402
+from brainlike.runtime.devices import decode_workers  # noqa: E402
 from brainlike.transforms import IMAGENET_MEAN, IMAGENET_STD, load_images  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
@@ -186,10 +188,10 @@ def main() -> None:
         for precision in args.precisions:
             best = interleaved(
                 {
-                    "forward": lambda: pure_forward(model, x, args.batch_size, precision),
-                    "fast": lambda: pure_forward(model, x_fast, args.batch_size, precision),
-                    "original": lambda: original_way(port, paths),
-                    "extract": lambda: end_to_end(model, folder, args.batch_size, workers, precision),
+                    "forward": partial(pure_forward, model, x, args.batch_size, precision),
+                    "fast": partial(pure_forward, model, x_fast, args.batch_size, precision),
+                    "original": partial(original_way, port, paths),
+                    "extract": partial(end_to_end, model, folder, args.batch_size, workers, precision),
                 },
                 args.repeat,
             )

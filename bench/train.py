@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from brainlike import create_model, model_card  # noqa: E402
 from brainlike.data.labeled import LabeledImages  # noqa: E402
 from brainlike.precision import autocast  # noqa: E402
-from brainlike.training.distributed import Context  # noqa: E402
+from brainlike.runtime.distributed import Context  # noqa: E402
 from brainlike.training.recipes import load_recipe  # noqa: E402
 from brainlike.training.trainer import Trainer  # noqa: E402
 from brainlike.transforms import normalize  # noqa: E402
@@ -115,7 +115,7 @@ def bench(
         weight_decay=1e-4,
         schedule="constant",
         batch_size=batch,
-        image_size=size,
+        input_size=size,
         precision=precision,
         readout_loss="mean" if mean_readouts else "last",
         train_transform="none",
@@ -128,12 +128,12 @@ def bench(
     with tempfile.TemporaryDirectory() as folder:
         trainer = Trainer(model, data, None, recipe, output=folder, progress=False, context=Context(device=device))
         plain_model = create_model(name, num_classes=10).to(device)
-        plain_steps(plain_model, data, batch, precision, 1, mean_readouts, device, trainer.normalization)  # warm-up
+        plain_steps(plain_model, data, batch, precision, 1, mean_readouts, device, trainer.preprocessing)  # warm-up
         trainer_steps(trainer, 1)
         plain, ours = [], []
         for _ in range(repeat):
             plain += plain_steps(
-                plain_model, data, batch, precision, steps, mean_readouts, device, trainer.normalization
+                plain_model, data, batch, precision, steps, mean_readouts, device, trainer.preprocessing
             )
             ours += trainer_steps(trainer, steps)
     plain_ips, trainer_ips = batch / statistics.median(plain), batch / statistics.median(ours)

@@ -91,7 +91,10 @@ def main() -> None:
             raise SystemExit(f"{name} failed")
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
 
-    header = f"{'model':18s} {'units sel/meas':>15s} {'stimuli s':>10s} {'forward s':>10s} {'analysis s':>11s} {'total s':>8s} {'peak GB':>8s}"
+    header = (
+        f"{'model':18s} {'units sel/meas':>15s} {'stimuli s':>10s} {'forward s':>10s} {'analysis s':>11s} "
+        f"{'total s':>8s} {'peak GB':>8s}"
+    )
     print(header)
     for r in rows:
         s = r["seconds"]

@@ -35,6 +35,7 @@ def test_activations_come_back_in_the_standard_layout(cornet_s):
     assert recorded["V4"][0].view(2, -1).shape[1] == recorded["V4"][0][0].numel()
 
 
+@pytest.mark.slow
 def test_pooled_recording_equals_pooling_the_maps(cornet_s):
     x = torch.randn(2, 3, 64, 64)
     maps = record(cornet_s, x, areas=["V2", "IT"])

@@ -10,8 +10,7 @@ import pytest
 import torch
 
 from brainlike import BrainlikeError, create_model, registry
-from brainlike.registry import WeightSpec
-from brainlike.weights import cached_path, download, fetch, read_state_dict, save_weights
+from brainlike.weights import WeightSpec, cached_path, download, fetch, read_state_dict, save_weights
 
 
 @pytest.fixture(scope="module")

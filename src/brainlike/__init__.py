@@ -2,8 +2,9 @@
 
 from brainlike.errors import BrainlikeError
 from brainlike.recording import layer_name, record
-from brainlike.registry import Area, ModelCard, WeightSpec, create_model, list_models, model_card, register_model
+from brainlike.registry import Area, ModelCard, create_model, list_models, model_card, register_model
 from brainlike.transforms import load_images, preprocess
+from brainlike.weights import WeightSpec
 
 __version__ = "0.1.0"
 

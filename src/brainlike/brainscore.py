@@ -21,9 +21,11 @@ from typing import Sequence
 import numpy as np
 import torch.nn as nn
 
+from brainlike.analysis.features import unit_coordinates
 from brainlike.errors import BrainlikeError
 from brainlike.recording import card_of, layer_name, record
 from brainlike.registry import Area, TimeBin, create_model, nearest_step
+from brainlike.runtime.devices import pick_device
 from brainlike.transforms import load_images
 
 
@@ -59,9 +61,10 @@ class BrainScoreModel:
         *,
         pretrained: bool | str = True,
         identifier: str | None = None,
-        batch_size: int = 32,
-        device: str = "cpu",
+        batch_size: int = 64,
+        device: str = "auto",
     ):
+        device = pick_device(device)
         self.model = (create_model(model, pretrained=pretrained) if isinstance(model, str) else model).eval()
         self.model.to(device)
         self.card = card_of(self.model)
@@ -118,13 +121,13 @@ class BrainScoreModel:
 def _assembly(values: np.ndarray, ids, paths, area: Area, shape, bins, steps):
     import xarray as xr
 
-    grid = np.indices(shape).reshape(len(shape), -1) if shape else np.zeros((1, 1), dtype=int)
+    channel, y, x = unit_coordinates(shape)
     neuroid = {
         "neuroid_id": ("neuroid", [f"{area.name}.output.{i}" for i in range(values.shape[1])]),
         "region": ("neuroid", np.full(values.shape[1], area.region or area.name, dtype=object)),
-        "channel": ("neuroid", grid[0]),
-        "y": ("neuroid", grid[1] if len(shape) > 1 else np.full(values.shape[1], -1)),
-        "x": ("neuroid", grid[2] if len(shape) > 2 else np.full(values.shape[1], -1)),
+        "channel": ("neuroid", channel),
+        "y": ("neuroid", y),
+        "x": ("neuroid", x),
     }
     coords = {
         "stimulus_id": ("presentation", ids),

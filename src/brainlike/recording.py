@@ -84,20 +84,8 @@ def record(
     """
     check_pool(pool)
     card = card_of(model)
-    chosen = [card.area(a) for a in (areas if areas is not None else card.area_names)]
-    if not chosen:
-        raise BrainlikeError("no areas to record")
     modules = dict(model.named_modules())
-    wanted: dict[str, tuple[str, list[int]]] = {}
-    for area in chosen:
-        keep = chosen_steps(area, steps)
-        several = stream == ALL_STREAMS and len(area.streams) > 1
-        for s in _streams(area, stream):
-            key = f"{area.name}.{s}" if several else area.name
-            path = area.taps[s]
-            if path not in modules:
-                raise BrainlikeError(f"{card.name}: tap {path!r} of area {area.name} is not in the model")
-            wanted[key] = (path, keep)
+    wanted = _wanted_taps(card, modules, areas, steps, stream)
 
     calls: dict[str, int] = {key: 0 for key in wanted}
     out: dict[str, list[torch.Tensor]] = {key: [] for key in wanted}
@@ -134,6 +122,23 @@ def record(
     return out
 
 
+def _wanted_taps(card, modules, areas, steps, stream) -> dict[str, tuple[str, list[int]]]:
+    """{result key: (tap path, steps to keep)} for the requested areas and streams."""
+    chosen = [card.area(a) for a in (areas if areas is not None else card.area_names)]
+    if not chosen:
+        raise BrainlikeError("no areas to record")
+    wanted = {}
+    for area in chosen:
+        keep = chosen_steps(area, steps)
+        several = stream == ALL_STREAMS and len(area.streams) > 1
+        for s in _streams(area, stream):
+            path = area.taps[s]
+            if path not in modules:
+                raise BrainlikeError(f"{card.name}: tap {path!r} of area {area.name} is not in the model")
+            wanted[f"{area.name}.{s}" if several else area.name] = (path, keep)
+    return wanted
+
+
 def check_pool(pool: str) -> None:
     if pool not in POOLS:
         raise BrainlikeError(f"pool must be one of {', '.join(POOLS)}, not {pool!r}")
@@ -149,8 +154,7 @@ def pool_activation(activation: torch.Tensor, pool: str) -> torch.Tensor:
 
 def image_layout(device: str | torch.device) -> torch.memory_format:
     """The memory format record() runs images in on `device`: channels-last on CPUs, where oneDNN's
-    convolutions and PyTorch's pooling run natively in it (CORnet-Z 1.36x, the BLT family 1.3x, CORnet-R/S
-    and ResNets 1.0-1.05x faster; batch 8, 2 threads; same values to float rounding). On GPUs, where it
+    convolutions and PyTorch's pooling run natively in it (bench/MEASUREMENTS.md); on GPUs, where it
     was not measured, images keep the layout they come in."""
     return torch.channels_last if torch.device(device).type == "cpu" else torch.contiguous_format
 

@@ -18,8 +18,13 @@ from typing import Any, Callable, Mapping
 import torch.nn as nn
 
 from brainlike.errors import BrainlikeError
+from brainlike.weights import WeightSpec, load_pretrained, resolve_weights
 
 TimeBin = tuple[float, float]
+
+# When each area's feed-forward response starts, in ms after stimulus onset: the latencies Brain-Score
+# commits CORnet-style V1/V2/V4/IT models to (brainscore_vision's temporal model wrappers).
+BRAINSCORE_LATENCIES_MS = {"V1": 50, "V2": 70, "V4": 90, "IT": 100}
 
 
 def uniform_bins(start_ms: float, step_ms: float, steps: int) -> tuple[TimeBin, ...]:
@@ -70,30 +75,6 @@ class Area:
         if not 0 <= step < self.steps:
             raise BrainlikeError(f"area {self.name} has steps 0..{self.steps - 1}, not {step}")
         return self.time_bins[step]
-
-
-@dataclass(frozen=True)
-class WeightSpec:
-    """A published checkpoint: where to get it, how to check it, what configuration it implies.
-
-    `sha256` is the full hex digest or a prefix of it (official files often carry 8 hex digits in
-    their name). `config` holds the constructor arguments the weights were trained with.
-    """
-
-    url: str | None
-    sha256: str | None = None
-    format: str = "torch"
-    config: Mapping[str, Any] = field(default_factory=dict)
-    filename: str | None = None
-    description: str = ""
-
-    @property
-    def file_name(self) -> str:
-        if self.filename:
-            return self.filename
-        if not self.url:
-            raise BrainlikeError("this weight entry has neither a file name nor a URL")
-        return self.url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -209,8 +190,6 @@ def create_model(name: str, pretrained: bool | str = False, **overrides: Any) ->
     The model comes back in train mode with its card attached as `model.card`.
     `frontend="vone"` then replaces the model's V1 by a registered front end (a VOne block).
     """
-    from brainlike.weights import load_pretrained, resolve_weights
-
     frontend = overrides.pop("frontend", None)
     entry = _entry(name)
     if frontend is not None and frontend not in _FRONTENDS:

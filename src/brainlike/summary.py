@@ -7,7 +7,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from brainlike.analysis.stats import model_stats
 from brainlike.registry import Area, create_model, list_models, model_card
-from brainlike.report import markdown_table
+from brainlike.reports import markdown_table
 
 
 def models_table(pattern: str | None = None) -> str:

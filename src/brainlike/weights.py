@@ -15,19 +15,47 @@ import pickle
 import urllib.error
 import urllib.request
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import torch
 import torch.nn as nn
 from tqdm import tqdm
 
 from brainlike.errors import BrainlikeError
-from brainlike.registry import ModelCard, WeightSpec
+from brainlike.reports import atomic_path
 
 _NESTING_KEYS = ("state_dict", "model_state_dict", "model")
 _PREFIX = "module."
 _CHUNK = 1 << 20
+
+if TYPE_CHECKING:
+    from brainlike.registry import ModelCard
+
+
+@dataclass(frozen=True)
+class WeightSpec:
+    """A published checkpoint: where to get it, how to check it, what configuration it implies.
+
+    `sha256` is the full hex digest or a prefix of it (official files often carry 8 hex digits in
+    their name). `config` holds the constructor arguments the weights were trained with.
+    """
+
+    url: str | None
+    sha256: str | None = None
+    format: str = "torch"
+    config: Mapping[str, Any] = field(default_factory=dict)
+    filename: str | None = None
+    description: str = ""
+
+    @property
+    def file_name(self) -> str:
+        if self.filename:
+            return self.filename
+        if not self.url:
+            raise BrainlikeError("this weight entry has neither a file name nor a URL")
+        return self.url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
 
 
 def brainlike_home() -> Path:
@@ -83,26 +111,20 @@ def _check_hash(path: Path, expected: str | None, origin: str) -> None:
 
 def download(url: str, dest: Path, sha256: str | None = None, *, progress: bool = True) -> Path:
     """Download `url` to `dest` atomically, verifying `sha256` (hex digest or prefix) first."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    partial = dest.with_name(f"{dest.name}.{os.getpid()}.part")
     try:
-        with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as out:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress) as bar:
-                for chunk in iter(lambda: response.read(_CHUNK), b""):
-                    out.write(chunk)
-                    bar.update(len(chunk))
+        with atomic_path(dest) as partial:
+            with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as out:
+                total = int(response.headers.get("Content-Length") or 0) or None
+                with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress) as bar:
+                    for chunk in iter(lambda: response.read(_CHUNK), b""):
+                        out.write(chunk)
+                        bar.update(len(chunk))
+            _check_hash(partial, sha256, url)
     except (urllib.error.URLError, OSError) as error:
-        partial.unlink(missing_ok=True)
         reason = getattr(error, "reason", error)
         raise BrainlikeError(
             f"could not download {url} ({reason}); offline, fetch it by other means and put it at {dest}"
         ) from None
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    _check_hash(partial, sha256, url)
-    os.replace(partial, dest)
     return dest
 
 
@@ -126,6 +148,40 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     return read_checkpoint(path)[0]
 
 
+def load_torch_file(path: Path):
+    """torch.load without executing code; a refused or unreadable file is one clear BrainlikeError."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        if "Unsupported global" not in str(error):
+            raise BrainlikeError(f"{path} is not a readable torch checkpoint (corrupt?): {error}") from None
+        raise BrainlikeError(
+            f"{path} holds Python objects that only arbitrary code execution could load; brainlike "
+            f"refuses to unpickle them. Save its state_dict alone (torch.save(model.state_dict(), ...)) "
+            f"or as safetensors"
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as error:
+        raise BrainlikeError(f"{path} is not a readable torch checkpoint (corrupt or truncated?): {error}") from None
+
+
+def save_state(state: Mapping[str, Any], path: str | os.PathLike, *, format: str) -> Path:
+    """Write a dict of tensors and plain values atomically, tagged with `format` (training runs, CALC fits)."""
+    with atomic_path(path) as partial:
+        torch.save({"format": format, **state}, partial)
+    return Path(path)
+
+
+def load_state(path: str | os.PathLike, *, format: str, what: str) -> dict[str, Any]:
+    """A dict written by `save_state` with this `format`; anything else is a clear error naming `what`."""
+    path = Path(path)
+    if not path.is_file():
+        raise BrainlikeError(f"no {what} at {path}")
+    state = load_torch_file(path)
+    if not isinstance(state, dict) or state.get("format") != format:
+        raise BrainlikeError(f"{path} is not a {what} (no format {format!r})")
+    return state
+
+
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
     """Like `read_state_dict`, plus the checkpoint's other top-level entries (training flags, epoch...)."""
     path = Path(path)
@@ -140,20 +196,7 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
         except (SafetensorError, OSError) as error:
             raise BrainlikeError(f"{path} is not a readable safetensors file ({error})") from None
     else:
-        try:
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as error:
-            if "Unsupported global" not in str(error):
-                raise BrainlikeError(f"{path} is not a readable torch checkpoint (corrupt?): {error}") from None
-            raise BrainlikeError(
-                f"{path} holds Python objects that only arbitrary code execution could load; brainlike "
-                f"refuses to unpickle them. Save its state_dict alone (torch.save(model.state_dict(), ...)) "
-                f"or as safetensors"
-            ) from None
-        except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as error:
-            raise BrainlikeError(
-                f"{path} is not a readable torch checkpoint (corrupt or truncated?): {error}"
-            ) from None
+        obj = load_torch_file(path)
     extras = (
         {}
         if not isinstance(obj, Mapping) or _is_state_dict(obj)
@@ -222,16 +265,14 @@ def save_weights(model: nn.Module, path: str | os.PathLike, *, dataparallel_form
     layout of the official CORnet releases.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
-    if path.suffix == ".safetensors":
-        from safetensors.torch import save_file
+    with atomic_path(path) as partial:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import save_file
 
-        save_file(state, str(partial))
-    else:
-        if dataparallel_format:
-            state = {"state_dict": {_PREFIX + k: v for k, v in state.items()}}
-        torch.save(state, partial)
-    os.replace(partial, path)
+            save_file(state, str(partial))
+        else:
+            if dataparallel_format:
+                state = {"state_dict": {_PREFIX + k: v for k, v in state.items()}}
+            torch.save(state, partial)
     return path

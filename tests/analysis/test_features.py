@@ -13,9 +13,8 @@ import torch
 from PIL import Image
 
 from brainlike import BrainlikeError, create_model, load_images, record
-from brainlike.analysis import features
 from brainlike.analysis.features import (
-    decode_workers,
+    extract,
     extract_features,
     feature_layers,
     load_features,
@@ -24,6 +23,7 @@ from brainlike.analysis.features import (
     stimulus_ids,
 )
 from brainlike.cli import main
+from brainlike.runtime.devices import decode_workers
 
 N_IMAGES = 10
 
@@ -78,7 +78,7 @@ def test_unpooled_extraction_equals_record(folder, model, tmp_path):
 
 @pytest.mark.parametrize("pool, workers, spare", [("avg", 1, 1), ("max", 0, 0)])
 def test_pooled_extraction_equals_pooled_record(folder, model, tmp_path, monkeypatch, pool, workers, spare):
-    monkeypatch.setattr(features, "spare_cores", lambda _device: spare)  # writer in the background or inline
+    monkeypatch.setattr(extract, "spare_cores", lambda _device: spare)  # writer in the background or inline
     path = extract_features(
         model, folder, tmp_path / "f.h5", pool=pool, areas=["IT"], batch_size=4, workers=workers, progress=False
     )
@@ -153,6 +153,7 @@ def test_interrupted_extraction_resumes_to_the_same_file(folder, model, full, tm
     assert_same_file(path, full)
 
 
+@pytest.mark.slow
 def test_killed_process_resumes_to_the_same_file(folder, model, full, tmp_path):
     path = tmp_path / "killed.h5"
     script = textwrap.dedent(f"""
@@ -273,6 +274,7 @@ def test_shards_merge_into_the_full_file(folder, model, full, tmp_path):
         merge_features(shards, merged)
 
 
+@pytest.mark.slow
 def test_torchrun_ranks_extract_shards_of_one_network(tmp_path):
     """Two gloo processes, random weights: rank 1's shard holds a copy of rank 0's first image, so
     equal features show that both ranks ran rank 0's network; rank 0 merged the shards in order."""

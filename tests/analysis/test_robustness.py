@@ -11,14 +11,14 @@ from brainlike.analysis.corruptions import BATCHED, CORRUPTIONS, corrupt, corrup
 from brainlike.analysis.robustness import (
     RobustnessResult,
     corruption_errors,
-    evaluate_robustness,
+    measure_robustness,
     read_baseline,
     relative_corruption_errors,
-    robustness_report,
+    write_robustness_report,
 )
 from brainlike.data.digits import digits
 from brainlike.data.photos import embedded_photos
-from brainlike.training import evaluation
+from brainlike.runtime import evaluation
 
 # Pairs (corruption, severity s) whose published constants make severity s+1 a little milder than s
 # on average (glass blur: 3 iterations at severity 3, 2 at 4; frost: less image weight; fog).
@@ -136,10 +136,11 @@ def small_run():
     return model, digits("val", size=32)
 
 
+@pytest.mark.slow
 def test_report_has_every_cell_and_resumes_after_an_interruption(small_run, tmp_path, monkeypatch):
     model, data = small_run
     settings = dict(corruptions=["gaussian_noise", "pixelate"], severities=[1, 4], limit=24, batch_size=8)
-    uninterrupted = evaluate_robustness(model, data, **settings)
+    uninterrupted = measure_robustness(model, data, **settings)
 
     state = tmp_path / "cells.json"
 
@@ -154,35 +155,42 @@ def test_report_has_every_cell_and_resumes_after_an_interruption(small_run, tmp_
 
     monkeypatch.setattr(evaluation, "run_evaluation", dying)
     with pytest.raises(KeyboardInterrupt):
-        evaluate_robustness(model, data, state_path=state, **settings)
+        measure_robustness(model, data, state_path=state, **settings)
     assert len(json.loads(state.read_text())["cells"]) == 2
     monkeypatch.setattr(evaluation, "run_evaluation", original)
-    resumed = evaluate_robustness(model, data, state_path=state, **settings)
+    resumed = measure_robustness(model, data, state_path=state, **settings)
     assert resumed == uninterrupted
 
     baseline = tmp_path / "baseline.json"
     baseline.write_text(
         json.dumps({"clean_error": 0.5, "errors": {"gaussian_noise": [0.9] * 5, "pixelate": [0.8] * 5}})
     )
-    report = robustness_report(resumed, tmp_path / "report", baseline=baseline)
+    folder = write_robustness_report(resumed, tmp_path / "report", baseline=baseline)
     payload = json.loads((tmp_path / "report" / "report.json").read_text())
     assert set(payload["errors"]) == {"gaussian_noise", "pixelate"}
     assert all(set(cells) == {"1", "4"} for cells in payload["errors"].values())
     assert "mce" in payload and "relative_mce" in payload
     assert (tmp_path / "report" / "robustness_heatmap.png").is_file()
-    markdown = report.markdown()
+    markdown = (folder / "report.md").read_text()
     assert "| gaussian_noise |" in markdown and "| pixelate |" in markdown and "sev 4 top-1 %" in markdown
 
 
 def test_other_settings_in_the_state_file_are_refused(small_run, tmp_path):
     model, data = small_run
     state = tmp_path / "cells.json"
-    evaluate_robustness(model, data, corruptions=["contrast"], severities=[1], limit=8, state_path=state)
+    measure_robustness(model, data, corruptions=["contrast"], severities=[1], limit=8, state_path=state)
     with pytest.raises(BrainlikeError, match="holds a run with other settings"):
-        evaluate_robustness(model, data, corruptions=["contrast"], severities=[1], limit=9, state_path=state)
+        measure_robustness(model, data, corruptions=["contrast"], severities=[1], limit=9, state_path=state)
 
 
 def test_result_errors_use_the_last_readout_step():
     result = RobustnessResult("m", 10, clean=[0.5, 0.9], top1={"fog": {1: [0.2, 0.6]}})
     assert result.errors() == {"fog": {1: pytest.approx(0.4)}} and result.clean_error() == pytest.approx(0.1)
     assert result.errors(step=0) == {"fog": {1: pytest.approx(0.8)}}
+
+
+def test_result_frame_has_a_row_per_cell_and_step():
+    result = RobustnessResult("m", 10, clean=[0.5, 0.9], top1={"fog": {1: [0.2, 0.6], 3: [0.1, 0.3]}})
+    frame = result.frame()
+    assert len(frame) == 6 and set(frame.corruption) == {"clean", "fog"}
+    assert frame.query("corruption == 'fog' and severity == 3 and readout_step == 1").top1.item() == 0.3

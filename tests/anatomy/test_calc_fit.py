@@ -8,19 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from brainlike.anatomy.fit import (
-    DEFAULT_WEIGHTS,
-    Problem,
-    cost_terms,
-    fit_adam,
-    fit_system,
-    load_checkpoint,
-    residuals,
-    total_cost,
-)
+from brainlike.anatomy.adam import fit_adam
+from brainlike.anatomy.checkpoints import load_checkpoint
+from brainlike.anatomy.fit import fit_system
+from brainlike.anatomy.macaque import macaque_system, ventral_system
+from brainlike.anatomy.problem import DEFAULT_WEIGHTS, Problem, cost_terms, residuals, total_cost
 from brainlike.anatomy.spec import ArchitectureSpec, spec_from_fit
 from brainlike.anatomy.strides import StridePattern, stride_pattern
-from brainlike.anatomy.system import System, macaque_system, reference_system, ventral_system
+from brainlike.anatomy.system import System, reference_system
 from brainlike.errors import BrainlikeError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "calc"
@@ -111,6 +106,7 @@ def test_fit_reaches_the_exact_global_minimum(integration, tmp_path):
     assert ArchitectureSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
 
 
+@pytest.mark.slow
 def test_adam_port_follows_the_original_trajectory(integration, tmp_path):
     _, problem = integration
     start = (C0, S0, problem.initial_rf())
@@ -183,6 +179,7 @@ def test_residuals_square_to_the_total_cost_with_active_soft_limits():
     assert float(r @ r) == pytest.approx(float(total_cost(terms, DEFAULT_WEIGHTS)), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_fitted_receptive_fields_grow_past_every_input():
     system = ventral_system()
     result = fit_system(system)

@@ -10,7 +10,7 @@ from PIL import Image
 from brainlike.data import dataset_kind, open_dataset
 from brainlike.data.cifar import read_batch
 from brainlike.errors import BrainlikeError
-from brainlike.training.augment import Collate, Transformed, build_transform
+from brainlike.runtime.batches import Collate, Transformed, eval_transform
 from brainlike.transforms import preprocess
 from tests.data import fixtures
 
@@ -121,7 +121,7 @@ def test_corrupt_image_is_named_and_skipped_only_on_request(tmp_path):
     with pytest.raises(BrainlikeError, match="broken.jpg.*--skip-bad"):
         dataset[bad]
     skipping = open_dataset(root, "train", skip_bad=True)
-    data = Transformed(skipping, build_transform("squash", size=8, train=False), random=False)
+    data = Transformed(skipping, eval_transform("squash", size=8), random=False)
     with pytest.warns(UserWarning, match="broken.jpg"):
         batch = Collate("half")([data[(0, i)] for i in range(len(data))])
     assert batch[0].shape == (4, 3, 8, 8) and batch[1].tolist() == [0, 0, 1, 1]
@@ -129,9 +129,7 @@ def test_corrupt_image_is_named_and_skipped_only_on_request(tmp_path):
 
 def test_batched_normalisation_matches_the_per_image_preset():
     images = [Image.fromarray(np.random.default_rng(i).integers(0, 256, (40, 50, 3), dtype=np.uint8)) for i in range(3)]
-    data = Transformed(
-        [(image, 7) for image in images], build_transform("resize_center_crop", size=16, train=False), random=False
-    )
+    data = Transformed([(image, 7) for image in images], eval_transform("resize_center_crop", size=16), random=False)
     batch, labels = Collate("imagenet_crop")([data[(0, i)] for i in range(3)])
     expected = torch.stack([preprocess("imagenet_crop", 16)(image) for image in images])
     assert batch.dtype == torch.float32 and labels.tolist() == [7, 7, 7]

@@ -66,6 +66,7 @@ def test_keys_shapes_and_param_count(case):
     assert sum(p.numel() for p in model.parameters()) == PARAMS[name] == ref["param_count"]
 
 
+@pytest.mark.slow
 def test_every_readout_and_both_streams_of_every_step_match_the_original(case):
     name, model, ref = case
     x = reference_input(ref["input_size"])

@@ -122,9 +122,10 @@ def test_calc_ventral_card_and_spec():
     spec = shipped_spec("ventral_224")
     assert spec.input_width == 224 and math.isfinite(spec.fit["total"])
     layers, _, _ = prepare(spec, output="TEpd_2/3")
-    assert layers[-1].name == "TEpd_2/3" or "TEpd_2/3" in [l.name for l in layers]
+    assert layers[-1].name == "TEpd_2/3" or "TEpd_2/3" in [layer.name for layer in layers]
 
 
+@pytest.mark.slow
 def test_cli_fit_build_show(tmp_path, capsys):
     out = tmp_path / "fit"
     assert main(["calc", "fit", str(FIXTURES / "integration_system.json"), "-o", str(out)]) == 0

@@ -56,6 +56,7 @@ def test_published_checkpoint_format_round_trips(built, tmp_path):
     assert all(torch.equal(loaded[k], v) for k, v in state.items())
 
 
+@pytest.mark.slow
 def test_variant_a_matches_the_brainscore_original():
     ref = reference("pogoncheff_v1_a")
     model = create_model("v1resnet50_a", radius_pad=True)

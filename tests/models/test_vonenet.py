@@ -44,6 +44,7 @@ def test_keys_and_parameter_counts(built):
     assert sum(p.numel() for p in model.vone_block.parameters() if not p.requires_grad) == 1_920_000
 
 
+@pytest.mark.slow
 def test_outputs_match_the_original(built, front_end_reference):
     arch, model = built
     ref = reference(f"vonenet_{arch}")
@@ -86,6 +87,7 @@ def _official(model, flags, *, prefix="module.", extra=()):
     return {"flags": flags, "state_dict": state, "epoch": 70}
 
 
+@pytest.mark.slow
 def test_official_checkpoint_round_trip_applies_its_flags(built, tmp_path):
     arch, model = built
     flags = {
@@ -136,6 +138,7 @@ def test_published_weights_are_listed():
     assert card.weights["imagenet_ns"].config == {"noise_mode": None}
 
 
+@pytest.mark.slow
 def test_frontend_turns_cornet_s_into_vonecornet_s():
     wrapped = create_model("cornet_s", frontend="vone")
     original = create_model("vonenet_cornets", noise_mode=None)

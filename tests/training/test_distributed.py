@@ -10,7 +10,10 @@ import torch
 
 from brainlike.cli import main
 from brainlike.data import open_dataset
-from brainlike.training.checkpoints import load_checkpoint
+from brainlike.runtime.checkpoints import load_checkpoint
+
+# Every test here starts torchrun process groups or trains: seconds each.
+pytestmark = pytest.mark.slow
 
 # Same global batch (32 = 2 x 16), same items per step; only the order of the float sums differs.
 TOLERANCE = 1e-5
@@ -21,7 +24,7 @@ ARGS = [
     "--recipe",
     "digits",
     "--set",
-    "image_size=8",
+    "input_size=8",
     "--set",
     "optimizer=sgd",
     "--lr",

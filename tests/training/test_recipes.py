@@ -14,6 +14,7 @@ from brainlike.training.recipes import (
     load_recipe,
     parse_overrides,
     recipe_for_model,
+    recipe_from_dict,
 )
 from brainlike.training.schedules import make_schedule
 
@@ -46,7 +47,7 @@ def test_every_recipe_file_loads_and_the_published_values_hold():
         blt.epochs,
     ) == ("adam", 0.1, True, "mean", "adaptive", 0.1, "mixed", 1e-6, None)
     v1 = recipe_for_model("v1resnet50_a")
-    assert (v1.lr, v1.milestones, v1.image_size, v1.weight_decay) == (0.1, (60, 80), 64, 1e-5)
+    assert (v1.lr, v1.milestones, v1.input_size, v1.weight_decay) == (0.1, (60, 80), 64, 1e-5)
 
 
 def test_repository_recipes_folder_is_the_package_one():
@@ -112,3 +113,11 @@ def test_adaptive_clipping_per_tensor():
 def test_inverse_frequency_class_weights():
     weights = inverse_frequency_weights([0, 0, 0, 1], 3)
     assert weights.tolist() == pytest.approx([0.25, 0.75, 0.0]) and math.isclose(weights.sum().item(), 1, rel_tol=1e-6)
+
+
+def test_renamed_recipe_fields_are_still_read_with_a_warning():
+    with pytest.warns(DeprecationWarning, match="image_size -> input_size"):
+        old = recipe_from_dict({"image_size": 24, "normalization": "half"}, origin="old.yaml")
+    assert (old.input_size, old.preprocessing) == (24, "half")
+    with pytest.warns(DeprecationWarning):
+        assert load_recipe("digits").replace(image_size=12).input_size == 12

@@ -7,8 +7,8 @@ import torch
 
 from brainlike.data import open_dataset
 from brainlike.errors import BrainlikeError
+from brainlike.runtime.checkpoints import load_checkpoint
 from brainlike.training import load_recipe, train
-from brainlike.training.checkpoints import load_checkpoint
 from brainlike.training.trainer import Interrupted
 from tests.training.tiny import Subset, TinyRecurrent
 
@@ -25,7 +25,7 @@ def digits16():
 @pytest.fixture(scope="module")
 def digits_run(digits16, tmp_path_factory):
     torch.manual_seed(0)
-    recipe = load_recipe("digits").replace(image_size=16, lr=3e-3, batch_size=32)
+    recipe = load_recipe("digits").replace(input_size=16, lr=3e-3, batch_size=32)
     output = tmp_path_factory.mktemp("digits_run")
     return train(TinyRecurrent(), digits16, recipe=recipe, output=output, progress=False)
 
@@ -51,7 +51,7 @@ def test_run_folder_holds_log_tensorboard_weights_and_report(digits_run):
 
 def _resumable_run(data, output, *, kill_at=None, resume=False):
     recipe = load_recipe("digits").replace(
-        image_size=12,
+        input_size=12,
         batch_size=16,
         epochs=2,
         checkpoint_minutes=0,
@@ -111,7 +111,7 @@ class Exploding(TinyRecurrent):
 
 
 def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(digits16, tmp_path):
-    recipe = load_recipe("digits").replace(image_size=12, batch_size=16, checkpoint_minutes=0)
+    recipe = load_recipe("digits").replace(input_size=12, batch_size=16, checkpoint_minutes=0)
     with pytest.raises(BrainlikeError, match=r"loss became nan at epoch 0, batch 3 \(training step 4\).*latest.pt"):
         train(Exploding(), (Subset(digits16[0], 96), None), recipe=recipe, output=tmp_path, progress=False)
     state = load_checkpoint(tmp_path)
@@ -120,7 +120,7 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
 
 
 def test_bf16_mixed_precision_on_cpu_trains(digits16, tmp_path):
-    recipe = load_recipe("digits").replace(image_size=12, batch_size=16, precision="mixed", readout_loss="last")
+    recipe = load_recipe("digits").replace(input_size=12, batch_size=16, precision="mixed", readout_loss="last")
     result = train(
         TinyRecurrent(),
         (Subset(digits16[0], 64), Subset(digits16[1], 32)),
@@ -137,7 +137,7 @@ def test_corrupt_image_stops_training_unless_skipped(tmp_path):
     root = fixtures.image_folder(tmp_path / "imgs", per_class=4)
     (root / "train" / "dog" / "broken.png").write_bytes(b"\x89PNG garbage")
     recipe = load_recipe("digits").replace(
-        image_size=8, batch_size=3, train_transform="random_resized_crop", val_transform="squash"
+        input_size=8, batch_size=3, train_transform="random_resized_crop", val_transform="squash"
     )
     with pytest.raises(BrainlikeError, match="broken.png"):
         train(TinyRecurrent(num_classes=2), root, recipe=recipe, output=tmp_path / "a", progress=False)

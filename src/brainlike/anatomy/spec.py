@@ -12,13 +12,20 @@ network. Layers are listed inputs first.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from brainlike.anatomy.jsonfiles import read_json_file, write_json_file
 from brainlike.errors import BrainlikeError
+
+
+def area_of(name: str) -> str:
+    """The brain area of a layer: the part of its name before '_', except that LGN layers form one area 'LGN'."""
+    return "LGN" if name.endswith("_LGN") else name.split("_")[0]
 
 
 @dataclass(frozen=True)
@@ -29,8 +36,7 @@ class LayerSpec:
 
     @property
     def area(self) -> str:
-        """The brain area: the part before '_', except that LGN populations form one area 'LGN'."""
-        return "LGN" if self.name.endswith("_LGN") else self.name.split("_")[0]
+        return area_of(self.name)
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,10 @@ class ArchitectureSpec:
                 int(inp["channels"]),
                 int(inp["width"]),
                 float(inp["pixel_degrees"]),
-                tuple(LayerSpec(l["name"], float(l["channels"]), float(l["width"])) for l in data["layers"]),
+                tuple(
+                    LayerSpec(layer["name"], float(layer["channels"]), float(layer["width"]))
+                    for layer in data["layers"]
+                ),
                 tuple(
                     ConnectionSpec(
                         c["pre"],
@@ -133,20 +142,15 @@ class ArchitectureSpec:
             raise BrainlikeError(f"malformed architecture spec: {error!r}") from None
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=1))
+        write_json_file(path, self.to_dict())
 
     @classmethod
     def load(cls, path: str | Path) -> "ArchitectureSpec":
-        try:
-            return cls.from_dict(json.loads(Path(path).read_text()))
-        except FileNotFoundError:
-            raise BrainlikeError(f"no architecture spec {path}") from None
-        except json.JSONDecodeError as error:
-            raise BrainlikeError(f"{path} is not valid JSON: {error}") from None
+        return cls.from_dict(read_json_file(path, "architecture spec"))
 
 
 def spec_from_fit(result) -> ArchitectureSpec:
-    """The ArchitectureSpec of a `fit.FitResult`."""
+    """The ArchitectureSpec of an `optimiser.FitResult`."""
     p = result.problem
     order = p.system.topological_order()
     index = {n: i for i, n in enumerate(p.names)}
@@ -177,22 +181,36 @@ def spec_from_fit(result) -> ArchitectureSpec:
 
 
 def show_folder(folder: str | Path) -> Path:
-    """Plot a `calc fit` folder: log10 FLNe of system and network side by side, and the layer graph."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    from brainlike.report import Report
+    """Add figures to the report of a `calc fit` folder: log10 FLNe of system and network, and the layer graph."""
+    from brainlike.reports import Report
+    from brainlike.reports.figures.anatomy import flne_figure, layer_graph_figure
 
     folder = Path(folder)
-    try:
-        fit = json.loads((folder / "fit.json").read_text())
-        spec = ArchitectureSpec.load(folder / "network.json")
-    except FileNotFoundError as error:
-        raise BrainlikeError(f"{folder} is not a `brainlike calc fit` folder ({error.filename} missing)") from None
-    names = [spec.input_name] + [layer.name for layer in spec.layers]
+    missing = [name for name in ("fit.json", "network.json") if not (folder / name).is_file()]
+    if missing:
+        raise BrainlikeError(f"{folder} is not a `brainlike calc fit` folder ({', '.join(missing)} missing)")
+    fit = read_json_file(folder / "fit.json", "fit summary")
+    spec = ArchitectureSpec.load(folder / "network.json")
+    if (folder / "report.json").is_file():
+        report = Report.read(folder)
+    else:  # the fit's report is gone: start a new one
+        report = Report(folder, "CALC fit")
+        report.data.update(fit)
+    report.add_figure("flne", flne_figure(*_flne_matrices(spec, fit)), caption="log10 FLNe, system vs fitted network")
+    edges = [(c.pre, c.post, c.inter_area) for c in spec.connections]
+    report.add_figure("layers", layer_graph_figure(_layer_positions(spec), edges), caption="layer graph")
+    report.add_section("Figures", "log10 FLNe of the system and of the fitted network; the layer graph.")
+    report.write()
+    return folder
+
+
+def _layer_names(spec: ArchitectureSpec) -> list[str]:
+    return [spec.input_name] + [layer.name for layer in spec.layers]
+
+
+def _flne_matrices(spec: ArchitectureSpec, fit: dict[str, Any]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Layer names and log10 FLNe [target, source] of the system and of the network (NaN: no projection)."""
+    names = _layer_names(spec)
     index = {n: i for i, n in enumerate(names)}
     target, achieved = (np.full((len(names), len(names)), np.nan) for _ in range(2))
     for row in fit["comparison"]["projections"]:
@@ -200,43 +218,15 @@ def show_folder(folder: str | Path) -> Path:
             pre, post = row["name"].split("->")
             target[index[post], index[pre]] = math.log10(row["target"])
             achieved[index[post], index[pre]] = math.log10(max(row["achieved"], 1e-12))
-    figure, axes = plt.subplots(1, 2, figsize=(12, 5.5))
-    low = np.nanmin([np.nanmin(target), np.nanmin(achieved)]) if np.isfinite(target).any() else -6
-    for ax, matrix, title in zip(axes, (target, achieved), ("system (FLNe)", "fitted network")):
-        image = ax.imshow(matrix, vmin=low, vmax=0, cmap="viridis")
-        ax.set_title(f"log10 {title}")
-        ax.set_xticks(range(len(names)), names, rotation=90, fontsize=6)
-        ax.set_yticks(range(len(names)), names, fontsize=6)
-        ax.set_xlabel("source")
-    axes[0].set_ylabel("target")
-    figure.colorbar(image, ax=axes, shrink=0.7)
-    report = Report(folder, "CALC fit")
-    report.add_figure("flne", figure, caption="log10 FLNe, system vs fitted network")
+    return names, target, achieved
 
+
+def _layer_positions(spec: ArchitectureSpec) -> dict[str, tuple[float, float]]:
+    """Layers by depth (the longest path from the input) left to right, each column centred on 0."""
     depth = {spec.input_name: 0}
     for layer in spec.layers:
         depth[layer.name] = 1 + max(depth[c.pre] for c in spec.connections if c.post == layer.name)
-    rows: dict[int, list[str]] = {}
-    for name in names:
-        rows.setdefault(depth[name], []).append(name)
-    position = {n: (d, i - (len(r) - 1) / 2) for d, r in rows.items() for i, n in enumerate(r)}
-    figure, ax = plt.subplots(figsize=(max(6, 0.9 * len(rows)), 6))
-    for c in spec.connections:
-        (x0, y0), (x1, y1) = position[c.pre], position[c.post]
-        ax.annotate(
-            "",
-            (x1, y1),
-            (x0, y0),
-            arrowprops={"arrowstyle": "->", "alpha": 0.4, "color": "C0" if c.inter_area else "C1"},
-        )
-    for name, (x, y) in position.items():
-        ax.text(x, y, name, ha="center", va="center", fontsize=6, bbox={"boxstyle": "round", "fc": "white"})
-    ax.set_xlim(-0.5, max(rows) + 0.5)
-    ax.set_ylim(min(y for _, y in position.values()) - 1, max(y for _, y in position.values()) + 1)
-    ax.axis("off")
-    ax.set_title("layers (blue: inter-area, orange: inter-laminar)")
-    report.add_figure("layers", figure, caption="layer graph")
-    report.data.update(fit)
-    report.add_section("Figures", "log10 FLNe of the system and of the fitted network; the layer graph.")
-    report.write()
-    return folder
+    columns: dict[int, list[str]] = {}
+    for name in _layer_names(spec):
+        columns.setdefault(depth[name], []).append(name)
+    return {n: (d, i - (len(c) - 1) / 2) for d, c in columns.items() for i, n in enumerate(c)}

@@ -100,8 +100,7 @@ def area_facts(name: str) -> AreaFacts:
 
     density_name = proxies["density"].get(name, name)
     density = _neun_rows().get(density_name, {}).get("overall_per_mm3") or rows[name]["density_neun_per_mm3"]
-    thickness_row = rows.get(proxies["thickness"].get(name, name), {})
-    thickness = thickness_row.get("cortical_thickness_mm") or rows[name]["cortical_thickness_mm"]
+    thickness = row_for("thickness").get("cortical_thickness_mm") or rows[name]["cortical_thickness_mm"]
     return AreaFacts(
         name=name,
         surface_mm2=_number(row_for("surface_area").get("surface_area_mm2", ""), f"{name} surface (mm^2)"),

@@ -19,6 +19,7 @@ from brainlike.data.digits import digits
 from brainlike.data.folders import image_folder
 from brainlike.data.labeled import LabeledImages
 from brainlike.data.tiny_imagenet import FOLDER as TINY_FOLDER
+from brainlike.data.tiny_imagenet import dataset_root as tiny_root
 from brainlike.data.tiny_imagenet import tiny_imagenet
 from brainlike.errors import BrainlikeError
 
@@ -46,6 +47,16 @@ def dataset_kind(source: str | Path) -> str:
         f"{root} is not a dataset folder brainlike knows: expected train/<class>/… and val/<class>/… "
         f"(ImageNet/Ecoset layout), CIFAR python batches, or Tiny-ImageNet (wnids.txt)"
     )
+
+
+def has_split(source: str | Path, split: str) -> bool:
+    """Whether the dataset at `source` has `split`: image folders and Tiny-ImageNet may lack `val/`."""
+    kind = dataset_kind(source)
+    if kind == "folder":
+        return (Path(source) / split).is_dir()
+    if kind == "tiny_imagenet":
+        return (tiny_root(Path(source)) / split).is_dir()
+    return True
 
 
 def open_dataset(

@@ -20,7 +20,7 @@ from brainlike.errors import BrainlikeError
 FOLDER = "tiny-imagenet-200"
 
 
-def _root(root: Path) -> Path:
+def dataset_root(root: Path) -> Path:
     return root / FOLDER if (root / FOLDER).is_dir() else root
 
 
@@ -64,7 +64,7 @@ def read_val_annotations(path: Path, known: set[str]) -> list[tuple[str, str]]:
 
 def tiny_imagenet(root: str | Path, split: str = "train", *, skip_bad: bool = False) -> ImageFiles:
     """The `train` or `val` split of Tiny-ImageNet-200."""
-    root = _root(Path(root))
+    root = dataset_root(Path(root))
     wnids = read_wnids(root)
     label = {wnid: i for i, wnid in enumerate(wnids)}
     words = read_words(root)

@@ -2,6 +2,7 @@
 
 from brainlike.models import (  # noqa: F401
     blt,
+    blt_cards,
     blt_family,
     calc,  # noqa: F401
     cornet,  # noqa: F401

@@ -21,6 +21,8 @@ earlier call are not run again: the TD sweep's gate reuses the BU sweep's `bu_co
 `td_conv` (and TD skip) result of one step's TD sweep is the next BU sweep's, and LGN's bottom-up
 conv of the never-changing Retina map runs once. `reuse=False` runs the original's schedule call by
 call.
+
+The published variants' cards and registration are in `models.blt_cards`.
 """
 
 from __future__ import annotations
@@ -30,9 +32,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from brainlike.errors import BrainlikeError
-from brainlike.layers.recurrent import AreaOutput, GatedTwoStreamArea
+from brainlike.layers.recurrent import AreaOutput, GatedTwoStreamArea, Maybe
 from brainlike.precision import PRECISIONS, autocast
-from brainlike.registry import Area, ModelCard, WeightSpec, register_model, uniform_bins
 
 AREAS = ("Retina", "LGN", "V1", "V2", "V3", "V4", "LOC")
 CHANNELS = (32, 32, 576, 480, 352, 256, 352)
@@ -42,12 +43,6 @@ LATERAL_KERNEL = {224: 5, 128: 3}
 SKIP_BU_KERNEL = {224: 7, 128: 5}
 SKIP_TD_KERNEL = 3
 RETINA, LGN, V1, V4, LOC = 0, 1, 2, 5, 6
-
-CITATION = (
-    "Thorat S, Aldegheri G, Kietzmann TC (2024). Category-selective channels in deep networks of the "
-    "ventral stream emerge from recurrent top-down and bottom-up processing. arXiv:2404.16955. "
-    "Code and weights: github.com/KietzmannLab/BLT-VS (MIT)."
-)
 
 
 def output_sizes(image_size: int) -> tuple[int, ...]:
@@ -237,48 +232,61 @@ class BLTVS(nn.Module):
         logits = []
         bu[RETINA] = self._area(RETINA, bu=x, streams=("bu",)).bu
         for t in range(self.timesteps):
-            bottom_up: list = [None] * count
-            for n in range(LGN, count):
-                inputs = dict(
-                    bu=bu[n - 1],
-                    bu_l=bu[n] if t else None,
-                    skip_bu=bu[V1] if n == V4 and self.skip_connections else None,
-                )
-                if self.fix_td_skip_bug and n == V1 and t:
-                    inputs["skip_td"] = td[V4]
-                if t:
-                    inputs["td"] = td[n + 1]
-                if self.reuse:
-                    if n == LGN and lgn_drive is not None:
-                        inputs["bottom_up"] = lgn_drive
-                    inputs["top_down"] = top_down[n]
-                    if n == V1:
-                        inputs["skip_top_down"] = skip_top_down
-                    out = self._area(n, **inputs, streams=("bu",))
-                else:
-                    out = self._area(n, **inputs)
-                bu[n], bottom_up[n] = out.bu, out.bottom_up
+            bottom_up = self._bu_sweep(t, bu, td, top_down, skip_top_down, lgn_drive)
             lgn_drive = bottom_up[LGN]
             out, td[count] = self.connections["Readout"](bu[LOC])
             logits.append(out)
-            for n in range(LOC, LGN - 1, -1):
-                inputs = dict(td=td[n + 1], td_l=td[n] if t else None)
-                if self.fix_td_skip_bug and n == V1:
-                    inputs["skip_td"] = td[V4]
-                if self.reuse:
-                    result = self._area(n, bottom_up=bottom_up[n], **inputs, streams=("td",))
-                    top_down[n] = result.top_down
-                    if n == V1:
-                        skip_top_down = result.skip_top_down
-                else:
-                    result = self._area(n, bu=bu[n - 1], **inputs)
-                td[n] = result.td
+            skip_top_down = self._td_sweep(t, bu, td, bottom_up, top_down)
             if self.reuse:
                 self._tap(x, bu, td, retina_td_resting=True)
             else:
                 td[RETINA] = self._area(RETINA, bu=x, td=td[LGN], td_l=td[RETINA]).td
                 self._tap(x, bu, td, retina_td_resting=False)
         return logits
+
+    def _bu_sweep(self, t: int, bu: list, td: list, top_down: list, skip_top_down: Maybe, lgn_drive: Maybe) -> list:
+        """Step t's BU sweep LGN…LOC: writes bu, returns each area's `bu_conv` result."""
+        count = len(AREAS)
+        bottom_up: list = [None] * count
+        for n in range(LGN, count):
+            inputs = dict(
+                bu=bu[n - 1],
+                bu_l=bu[n] if t else None,
+                skip_bu=bu[V1] if n == V4 and self.skip_connections else None,
+            )
+            if self.fix_td_skip_bug and n == V1 and t:
+                inputs["skip_td"] = td[V4]
+            if t:
+                inputs["td"] = td[n + 1]
+            if self.reuse:
+                if n == LGN and lgn_drive is not None:
+                    inputs["bottom_up"] = lgn_drive
+                inputs["top_down"] = top_down[n]
+                if n == V1:
+                    inputs["skip_top_down"] = skip_top_down
+                out = self._area(n, **inputs, streams=("bu",))
+            else:
+                out = self._area(n, **inputs)
+            bu[n], bottom_up[n] = out.bu, out.bottom_up
+        return bottom_up
+
+    def _td_sweep(self, t: int, bu: list, td: list, bottom_up: list, top_down: list) -> Maybe:
+        """Step t's TD sweep LOC…LGN: writes td (and, with reuse, top_down); returns V1's TD skip result
+        for the next BU sweep (None without reuse)."""
+        skip_top_down = None
+        for n in range(LOC, LGN - 1, -1):
+            inputs = dict(td=td[n + 1], td_l=td[n] if t else None)
+            if self.fix_td_skip_bug and n == V1:
+                inputs["skip_td"] = td[V4]
+            if self.reuse:
+                result = self._area(n, bottom_up=bottom_up[n], **inputs, streams=("td",))
+                top_down[n] = result.top_down
+                if n == V1:
+                    skip_top_down = result.skip_top_down
+            else:
+                result = self._area(n, bu=bu[n - 1], **inputs)
+            td[n] = result.td
+        return skip_top_down
 
     def _bio(self, x: torch.Tensor) -> list[torch.Tensor]:
         """bio_unroll=True: every area updates from the previous step's maps (original §5.2)."""
@@ -311,164 +319,3 @@ class BLTVS(nn.Module):
                 logits.append(out)
             self._tap(x, bu, td, retina_td_resting=False)
         return logits
-
-
-# ------------------------------------------------------------------------------------------- cards
-
-_HF = "https://huggingface.co/novelmartis/blt_vs_model/resolve/main/"
-DATASETS = {
-    # dataset: (timesteps, classes, bio_unroll, published file at 224 px)
-    "imagenet": (6, 1000, False, "blt_vs_slt_111_biounroll_0_t_6_readout_multi_dataset_imagenet_num_1.pth"),
-    "ecoset": (12, 565, True, "blt_vs_slt_111_biounroll_1_t_12_readout_multi_dataset_ecoset_num_1.pth"),
-}
-# Latency of each area's first response (ms) and one step (ms): in biological unrolling a step is
-# one hop between adjacent areas, so Retina 20, LGN 35, V1 50, V2/V4 65, V3/LOC 80 ms; in sweep
-# mode every area responds in step 0 at its feed-forward latency and each further step is one
-# feedback cycle.
-_BIO_START_MS, _BIO_STEP_MS = 20.0, 15.0
-_SWEEP_LATENCY_MS = (20.0, 35.0, 50.0, 60.0, 65.0, 70.0, 80.0)
-_SWEEP_STEP_MS = 25.0
-
-
-def _weights(dataset: str, image_size: int) -> dict[str, WeightSpec]:
-    if image_size != 224:
-        return {}
-    timesteps, classes, bio, filename = DATASETS[dataset]
-    config = dict(
-        timesteps=timesteps,
-        num_classes=classes,
-        bio_unroll=bio,
-        image_size=224,
-        add_feats=100,
-        lateral_connections=True,
-        topdown_connections=True,
-        skip_connections=True,
-        readout_type="multi",
-    )
-    return {
-        dataset: WeightSpec(
-            url=_HF + filename, config=config, description=f"{dataset}, KietzmannLab release on the Hugging Face hub"
-        )
-    }
-
-
-def blt_vs_card(
-    dataset: str,
-    *,
-    timesteps: int,
-    num_classes: int,
-    bio_unroll: bool,
-    image_size: int,
-    skip_connections: bool = True,
-    readout_type: str = "multi",
-    **_,
-) -> ModelCard:
-    arrival = arrival_steps(bio_unroll=bio_unroll, skip_connections=skip_connections)
-    areas = []
-    for n, name in enumerate(AREAS):
-        silent = tuple(range(min(arrival[n], timesteps)))
-        if bio_unroll:
-            bins = tuple(
-                None if t in silent else (_BIO_START_MS + _BIO_STEP_MS * t, _BIO_START_MS + _BIO_STEP_MS * (t + 1))
-                for t in range(timesteps)
-            )
-        else:
-            bins = uniform_bins(_SWEEP_LATENCY_MS[n], _SWEEP_STEP_MS, timesteps)
-        taps = {"bu": f"connections.{name}.output_bu", "td": f"connections.{name}.output_td"}
-        areas.append(Area(name, taps, bins, silent))
-    first = arrival[-1]
-    readouts = 1 if readout_type == "single" else max(timesteps - first, 0)
-    if bio_unroll:
-        schedule = (
-            f"biological unrolling: areas update from the previous step; readouts at steps {first}-"
-            f"{timesteps - 1}; one step = {_BIO_STEP_MS:g} ms from {_BIO_START_MS:g} ms"
-        )
-    else:
-        schedule = (
-            f"sweep unrolling: BU sweep, Readout, TD sweep per step; readouts at steps 0-{timesteps - 1}; "
-            f"step 0 at each area's latency ({', '.join(f'{a} {ms:g}' for a, ms in zip(AREAS, _SWEEP_LATENCY_MS))} "
-            f"ms), then {_SWEEP_STEP_MS:g} ms per step"
-        )
-    notes = (
-        schedule,
-        "Each area has a bottom-up ('bu') and a top-down ('td') stream; record(..., stream='all') returns both.",
-        "An area not reached yet (its image-independent steps) records zeros; Retina's TD map is the constant "
-        "bias of its layer_norm_td in sweep mode and zeros in biological mode.",
-        "224 px = 5 degrees; preprocessing: resize the short side to 224, centre-crop, scale to [-1, 1].",
-        "In sweep mode the V4->V1 TD skip is unused, as in the original; fix_td_skip_bug=True enables it.",
-    )
-    return ModelCard(
-        name=f"blt_vs_{dataset}",
-        family="blt_vs",
-        areas=tuple(areas),
-        input_size=image_size,
-        visual_degrees=5,
-        num_classes=num_classes,
-        preprocessing="minus_one_one",
-        citation=CITATION,
-        weights=_weights(dataset, image_size),
-        readout_steps=readouts,
-        labels=dataset,
-        notes=notes,
-        description="BLT-VS: recurrent bottom-up / lateral / top-down model of the ventral stream",
-    )
-
-
-def _register(name: str, dataset: str, image_size: int) -> None:
-    default_steps, default_classes, default_bio, _ = DATASETS[dataset]
-
-    def card(
-        *,
-        timesteps: int = default_steps,
-        num_classes: int = default_classes,
-        bio_unroll: bool = default_bio,
-        image_size: int = image_size,
-        **config,
-    ) -> ModelCard:
-        return blt_vs_card(
-            dataset,
-            timesteps=timesteps,
-            num_classes=num_classes,
-            bio_unroll=bio_unroll,
-            image_size=image_size,
-            **config,
-        )
-
-    def build(
-        *,
-        timesteps: int = default_steps,
-        num_classes: int = default_classes,
-        add_feats: int = 100,
-        lateral_connections: bool = True,
-        topdown_connections: bool = True,
-        skip_connections: bool = True,
-        bio_unroll: bool = default_bio,
-        image_size: int = image_size,
-        readout_type: str = "multi",
-        fix_td_skip_bug: bool = False,
-        reuse: bool = True,
-        precision: str = "fp32",
-    ) -> BLTVS:
-        return BLTVS(
-            timesteps=timesteps,
-            num_classes=num_classes,
-            add_feats=add_feats,
-            lateral_connections=lateral_connections,
-            topdown_connections=topdown_connections,
-            skip_connections=skip_connections,
-            bio_unroll=bio_unroll,
-            image_size=image_size,
-            readout_type=readout_type,
-            fix_td_skip_bug=fix_td_skip_bug,
-            reuse=reuse,
-            precision=precision,
-        )
-
-    build.__name__ = name
-    register_model(name, card=card)(build)
-
-
-_register("blt_vs_imagenet", "imagenet", 224)
-_register("blt_vs_ecoset", "ecoset", 224)
-_register("blt_vs_imagenet_128", "imagenet", 128)
-_register("blt_vs_ecoset_128", "ecoset", 128)

@@ -14,6 +14,7 @@ State-dict keys follow the original `Backbone`: `backbone.bns.{i}`, `backbone.co
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 from importlib import resources
@@ -23,7 +24,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from brainlike.anatomy.spec import ArchitectureSpec, ConnectionSpec, LayerSpec
+from brainlike.anatomy.spec import ArchitectureSpec, ConnectionSpec, LayerSpec, area_of
+from brainlike.anatomy.system import PIXEL_DEGREES
 from brainlike.errors import BrainlikeError
 from brainlike.registry import Area, ModelCard, register_model
 
@@ -34,10 +36,6 @@ CITATION = (
 REPICK_FACTOR = 0.01
 
 
-def _area(name: str) -> str:
-    return "LGN" if name.endswith("_LGN") else name.split("_")[0]
-
-
 def prepare(
     spec: ArchitectureSpec, *, output: str, c_scale: float = 1.0, sigma_scale: float = 1.0, seed: int = 1
 ) -> tuple[list[LayerSpec], list[ConnectionSpec], list[list[int]]]:
@@ -46,38 +44,56 @@ def prepare(
     Returns the kept layers (inputs first), their connections and each connection's pre-map indices.
     """
     spec.layer(output)
-    conns = list(spec.connections)
+    conns = _c_rules(spec, c_scale, sigma_scale)
+    channels = {spec.input_name: spec.input_channels} | {layer.name: round(layer.channels) for layer in spec.layers}
+    indices = _subsample(conns, channels, seed)
+    _drop_unread_maps(conns, indices, channels, keep_all=(spec.input_name, output))
+    conns, indices = _kept(conns, indices, lambda conn, idx: idx and channels[conn.post] > 0 and channels[conn.pre] > 0)
+    alive = _alive(spec, output, conns)
+    conns, indices = _kept(conns, indices, lambda conn, idx: conn.pre in alive and conn.post in alive)
+    layers = [replace(layer, channels=channels[layer.name]) for layer in spec.layers if layer.name in alive]
+    conns = [replace(conn, kernel=_odd(conn.kernel), stride=int(round(conn.stride))) for conn in conns]
+    return layers, conns, indices
 
-    def set_c(k: int, c_new: float) -> None:
-        # keeps c * sigma, the in-degree the fit matched
-        old = conns[k]
-        conns[k] = replace(old, c=c_new, sigma=min(1.0, old.sigma * old.c / c_new))
 
-    for k, conn in enumerate(conns):
-        if conn.pre == spec.input_name or "LGN" in conn.pre:
-            set_c(k, 1.0)
+def _with_c(conn: ConnectionSpec, c: float) -> ConnectionSpec:
+    """`conn` reading the fraction c of its pre maps, sigma changed to keep c * sigma, the in-degree the fit matched."""
+    return replace(conn, c=c, sigma=min(1.0, conn.sigma * conn.c / c))
+
+
+def _c_rules(spec: ArchitectureSpec, c_scale: float, sigma_scale: float) -> list[ConnectionSpec]:
+    """c = 1 from the image and the LGN, V1 L4C output shares renormalised, then c^c_scale and sigma^sigma_scale."""
+    conns = [
+        _with_c(conn, 1.0) if conn.pre == spec.input_name or "LGN" in conn.pre else conn for conn in spec.connections
+    ]
     for l4c in ("V1_4Calpha", "V1_4Cbeta"):
         outs = [k for k, conn in enumerate(conns) if conn.pre == l4c]
         total = sum(conns[k].c * conns[k].sigma for k in outs)
         for k in outs:
-            set_c(k, conns[k].c * conns[k].sigma / total)
-    conns = [replace(conn, c=conn.c**c_scale, sigma=min(1.0, conn.sigma**sigma_scale)) for conn in conns]
+            conns[k] = _with_c(conns[k], conns[k].c * conns[k].sigma / total)
+    return [replace(conn, c=conn.c**c_scale, sigma=min(1.0, conn.sigma**sigma_scale)) for conn in conns]
 
-    channels = {spec.input_name: spec.input_channels} | {l.name: int(round(l.channels)) for l in spec.layers}
+
+def _subsample(conns: list[ConnectionSpec], channels: dict[str, int], seed: int) -> list[list[int]]:
+    """Each connection's pre maps, drawn (seeded) so that a layer's projections of one kind (to other areas,
+    or within its area) mostly read different maps: a map drawn is REPICK_FACTOR times less likely again."""
     rng = np.random.RandomState(seed)
     preference = {name: {kind: np.ones(m) for kind in ("area", "layer")} for name, m in channels.items()}
     indices = []
     for conn in conns:
         m_pre = channels[conn.pre]
-        kind = "layer" if _area(conn.pre) == _area(conn.post) else "area"
+        kind = "layer" if area_of(conn.pre) == area_of(conn.post) else "area"
         p = preference[conn.pre][kind]
         chosen = np.sort(rng.choice(m_pre, int(round(m_pre * conn.c)), replace=False, p=p / p.sum()))
         p[chosen] *= REPICK_FACTOR
         indices.append(chosen.tolist())
+    return indices
 
-    # maps that no connection reads are dropped; the output keeps all of its maps
+
+def _drop_unread_maps(conns: list, indices: list[list[int]], channels: dict, keep_all: tuple[str, ...]) -> None:
+    """Drop the maps no connection reads from `channels` (except those of `keep_all`), renumbering `indices`."""
     for name in channels:
-        if name in (spec.input_name, output):
+        if name in keep_all:
             continue
         outs = [k for k, conn in enumerate(conns) if conn.pre == name]
         used = sorted(set().union(*(indices[k] for k in outs))) if outs else []
@@ -85,10 +101,16 @@ def prepare(
         for k in outs:
             indices[k] = [position[i] for i in indices[k]]
         channels[name] = len(used)
-    keep = [k for k, conn in enumerate(conns) if indices[k] and channels[conn.post] > 0 and channels[conn.pre] > 0]
-    conns, indices = [conns[k] for k in keep], [indices[k] for k in keep]
 
-    # layers without a path to the output, and then layers left without inputs, go
+
+def _kept(conns: list[ConnectionSpec], indices: list[list[int]], keep) -> tuple[list, list]:
+    """The connections, and their indices, for which keep(connection, indices) holds."""
+    pairs = [(conn, idx) for conn, idx in zip(conns, indices) if keep(conn, idx)]
+    return [conn for conn, _ in pairs], [idx for _, idx in pairs]
+
+
+def _alive(spec: ArchitectureSpec, output: str, conns: list[ConnectionSpec]) -> set[str]:
+    """The layers on a path from the input to the output."""
     reaches = {output}
     for layer in reversed(spec.layers):
         if any(conn.pre == layer.name and conn.post in reaches for conn in conns):
@@ -99,16 +121,12 @@ def prepare(
             alive.add(layer.name)
     if output not in alive:
         raise BrainlikeError(f"after pruning, {output} is no longer connected to the input")
-    keep = [k for k, conn in enumerate(conns) if conn.pre in alive and conn.post in alive]
-    conns, indices = [conns[k] for k in keep], [indices[k] for k in keep]
-    layers = [replace(l, channels=channels[l.name]) for l in spec.layers if l.name in alive]
+    return alive
 
-    def odd(width: float) -> int:
-        w = max(1, int(round(width)))
-        return w + 1 if w % 2 == 0 else w
 
-    conns = [replace(conn, kernel=odd(conn.kernel), stride=int(round(conn.stride))) for conn in conns]
-    return layers, conns, indices
+def _odd(width: float) -> int:
+    w = max(1, int(round(width)))
+    return w + 1 if w % 2 == 0 else w
 
 
 class _Tap(nn.Module):
@@ -148,14 +166,12 @@ class Backbone(nn.Module):
         self.merge = merge
         layers, conns, indices = prepare(spec, output=output, c_scale=c_scale, sigma_scale=sigma_scale, seed=seed)
         self.input_name, self.output_name = spec.input_name, output
-        self.layer_names = [l.name for l in layers]
+        self.layer_names = [layer.name for layer in layers]
         self.connections = conns
-        self.out_channels = (
-            layers[-1].channels if layers[-1].name == output else next(l.channels for l in layers if l.name == output)
-        )
+        self.out_channels = next(layer.channels for layer in layers if layer.name == output)
         self.cumulative_stride = spec.cumulative_stride(output)
-        self.bns = nn.ModuleList(nn.BatchNorm2d(l.channels) for l in layers)
-        channels = {spec.input_name: spec.input_channels} | {l.name: l.channels for l in layers}
+        self.bns = nn.ModuleList(nn.BatchNorm2d(layer.channels) for layer in layers)
+        channels = {spec.input_name: spec.input_channels} | {layer.name: layer.channels for layer in layers}
         self.convs = nn.ModuleList(
             nn.Conv2d(
                 len(idx), channels[conn.post], conn.kernel, stride=conn.stride, padding=math.ceil((conn.kernel - 1) / 2)
@@ -170,7 +186,8 @@ class Backbone(nn.Module):
         # the tap of an area carries its main feed-forward output: its widest L2/3 layer, else its last layer
         self.tap_layer: dict[str, str] = {}
         for layer in layers:
-            area, current = _area(layer.name), self.tap_layer.get(_area(layer.name))
+            area = area_of(layer.name)
+            current = self.tap_layer.get(area)
             is_23 = "2/3" in layer.name
             current_23 = current is not None and "2/3" in current
             if (
@@ -212,7 +229,8 @@ class Backbone(nn.Module):
                 conv = self.convs[k]
                 source = acts[self.pre_of[k]].index_select(1, self.subsample_indices[k])
                 outs.append(F.conv2d(source, conv.weight * self.masks[k], conv.bias, conv.stride, conv.padding))
-            merged = torch.stack(outs).mean(0) if self.merge == "mean" else torch.stack(outs).sum(0)
+            stacked = torch.stack(outs)
+            merged = stacked.mean(0) if self.merge == "mean" else stacked.sum(0)
             act = F.relu(self.bns[i](merged))
             if name in taps:
                 act = getattr(self, taps[name]).output(act)
@@ -245,6 +263,10 @@ class Head(nn.Module):
         return self.classifier(self.mlp(torch.flatten(x, 1)))
 
 
+# head -> (default classes, hidden widths, dropout after each), as in the original
+_HEADS = {"imagenet": (1000, (2048,), (0.5,)), "cifar": (10, (512, 512), (0.5, 0.25))}
+
+
 class CALCNet(nn.Module):
     """A CALC backbone with a classification head (`head="imagenet"` or `"cifar"`)."""
 
@@ -262,17 +284,13 @@ class CALCNet(nn.Module):
     ):
         super().__init__()
         self.backbone = Backbone(spec, output=output, c_scale=c_scale, sigma_scale=sigma_scale, seed=seed)
-        size = math.ceil(input_size / self.backbone.cumulative_stride)
-        if head == "imagenet":
-            self.head = Head(
-                self.backbone.out_channels, size, num_classes=num_classes or 1000, hidden=(2048,), dropout=(0.5,)
-            )
-        elif head == "cifar":
-            self.head = Head(
-                self.backbone.out_channels, size, num_classes=num_classes or 10, hidden=(512, 512), dropout=(0.5, 0.25)
-            )
-        else:
+        if head not in _HEADS:
             raise BrainlikeError(f"head must be 'imagenet' or 'cifar', not {head!r}")
+        classes, hidden, dropout = _HEADS[head]
+        size = math.ceil(input_size / self.backbone.cumulative_stride)
+        self.head = Head(
+            self.backbone.out_channels, size, num_classes=num_classes or classes, hidden=hidden, dropout=dropout
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.backbone(x))
@@ -286,16 +304,17 @@ def shipped_spec(name: str) -> ArchitectureSpec:
     path = resources.files("brainlike.anatomy") / "data" / "specs" / f"{name}.json"
     if not path.is_file():
         raise BrainlikeError(f"no shipped CALC spec {name!r}")
-    return ArchitectureSpec.from_dict(__import__("json").loads(path.read_text()))
+    return ArchitectureSpec.from_dict(json.loads(path.read_text()))
 
 
+# the shipped specs were fitted to macaque systems at their default pixel width
 _VARIANTS = {
     "calc_ventral": {
         "spec": "ventral_224",
         "output": "TEpd_2/3",
         "input_size": 224,
         "head": "imagenet",
-        "degrees": 224 * 0.2,
+        "degrees": 224 * PIXEL_DEGREES,
         "classes": 1000,
         "preprocessing": "imagenet",
         "labels": "imagenet",
@@ -306,7 +325,7 @@ _VARIANTS = {
         "output": "V4_2/3",
         "input_size": 32,
         "head": "cifar",
-        "degrees": 32 * 0.2,
+        "degrees": 32 * PIXEL_DEGREES,
         "classes": 10,
         "preprocessing": "half",
         "labels": None,
@@ -318,13 +337,8 @@ _VARIANTS = {
 def _card(variant: str) -> ModelCard:
     v = _VARIANTS[variant]
     spec = shipped_spec(v["spec"])
-    backbone_areas = []
-    for layer in spec.layers:
-        area = _area(layer.name)
-        if area not in backbone_areas:
-            backbone_areas.append(area)
-        if layer.name == v["output"]:
-            break
+    last = next(i for i, layer in enumerate(spec.layers) if layer.name == v["output"])
+    backbone_areas = dict.fromkeys(area_of(layer.name) for layer in spec.layers[: last + 1])
     areas = tuple(Area(name=a, taps={"output": f"backbone.{a}.output"}, time_bins=(None,)) for a in backbone_areas)
     return ModelCard(
         name=variant,
@@ -373,7 +387,7 @@ def build_summary(path: str, *, output: str | None = None, input_size: int | Non
         f"{sum(p.numel() for p in backbone.parameters()):,} parameters; output {output} {shape} "
         f"for a {size} px input"
     ]
-    for conn, conv, k in zip(backbone.connections, backbone.convs, range(len(backbone.convs))):
+    for k, (conn, conv) in enumerate(zip(backbone.connections, backbone.convs)):
         density = backbone.masks[k].float().mean().item()
         lines.append(
             f"  {conn.name:32s} in {conv.in_channels:5d} out {conv.out_channels:5d} "

@@ -20,8 +20,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from brainlike.layers.winograd import SharedKernel3x3
-from brainlike.registry import Area, ModelCard, WeightSpec, register_model, uniform_bins
+from brainlike.kernels.winograd import SharedKernel3x3
+from brainlike.registry import BRAINSCORE_LATENCIES_MS, Area, ModelCard, register_model, uniform_bins
+from brainlike.weights import WeightSpec
 
 AREAS = ("V1", "V2", "V4", "IT")
 CITATION_2018 = (
@@ -182,7 +183,7 @@ class CORblockS(nn.Module):
 
     Step 0 downsamples (conv2 with stride 2, and a strided 1x1 conv + BN on the skip path); later steps
     keep the resolution and use an identity skip. In CPU inference the wide stride-1 conv2 of the later
-    steps runs as a Winograd convolution (`layers/winograd.py`; equal to direct convolution to float32
+    steps runs as a Winograd convolution (`kernels/winograd.py`; equal to direct convolution to float32
     rounding), its kernel transformed once per forward pass.
     """
 
@@ -271,10 +272,6 @@ class CORnetS(nn.Sequential):
 # ------------------------------------------------------------------------------------------- cards
 
 
-def _taps() -> dict[str, dict[str, str]]:
-    return {area: {"output": f"{area}.output"} for area in AREAS}
-
-
 def _card(family_name: str, areas: tuple[Area, ...], weights, citation: str, notes=()) -> ModelCard:
     return ModelCard(
         name=family_name,
@@ -296,8 +293,7 @@ def _area(name: str, bins, silent=()) -> Area:
 
 def cornet_z_card(**_) -> ModelCard:
     # Time bins of Brain-Score's candidate_models commitment for CORnet-Z.
-    starts = {"V1": 50, "V2": 70, "V4": 90, "IT": 100}
-    areas = tuple(_area(a, uniform_bins(starts[a], 100, 1)) for a in AREAS)
+    areas = tuple(_area(a, uniform_bins(BRAINSCORE_LATENCIES_MS[a], 100, 1)) for a in AREAS)
     return _card("cornet_z", areas, _official("z", "5c427c9c"), CITATION_2018)
 
 

@@ -23,7 +23,8 @@ from brainlike.layers.center_surround import ConvThenDoG
 from brainlike.layers.local import LocallyConnected2d
 from brainlike.layers.magnification import PolarPooling
 from brainlike.layers.normalization import TunedNormalization
-from brainlike.registry import Area, ModelCard, WeightSpec, register_model, uniform_bins
+from brainlike.registry import BRAINSCORE_LATENCIES_MS, Area, ModelCard, register_model, uniform_bins
+from brainlike.weights import WeightSpec
 
 CITATION = (
     "Pogoncheff G, Granley J, Beyeler M (2023). Explaining V1 properties with a biologically constrained "
@@ -187,9 +188,9 @@ class V1ResNet50(nn.Module):
 
 def _areas() -> tuple[Area, ...]:
     # Brain-Score commits every region to layer1 for the packaged model; here only V1 is committed.
-    starts = {"V1": 50, "V2": 70, "V4": 90, "IT": 100}
     return tuple(
-        Area(a, {"output": a}, uniform_bins(starts[a], 100, 1), region="V1" if a == "V1" else None) for a in starts
+        Area(a, {"output": a}, uniform_bins(start, 100, 1), region="V1" if a == "V1" else None)
+        for a, start in BRAINSCORE_LATENCIES_MS.items()
     )
 
 

@@ -21,10 +21,11 @@ import torch
 import torch.nn as nn
 
 from brainlike.errors import BrainlikeError
-from brainlike.layers.gabor import VOneBlock
+from brainlike.layers.vone import VOneBlock
 from brainlike.models.cornet import CORblockS, Decoder, cornet_s_card, init_cornet_s
 from brainlike.models.v1resnet import init_resnet, resnet_stage
-from brainlike.registry import Area, ModelCard, WeightSpec, register_frontend, register_model, uniform_bins
+from brainlike.registry import BRAINSCORE_LATENCIES_MS, Area, ModelCard, register_frontend, register_model, uniform_bins
+from brainlike.weights import WeightSpec
 
 CITATION = (
     "Dapello J*, Marques T*, Schrimpf M, Geiger F, Cox DD, DiCarlo JJ (2020). Simulating a primary visual "
@@ -182,12 +183,11 @@ class VOneNet(nn.Module):
 
 # ------------------------------------------------------------------------------------------- cards
 
-_FEEDFORWARD_STARTS = {"V1": 50, "V2": 70, "V4": 90, "IT": 100}
-
 
 def _feedforward_areas(taps: dict[str, str]) -> tuple[Area, ...]:
     return tuple(
-        Area(a, {"output": path}, uniform_bins(_FEEDFORWARD_STARTS[a], 100, 1), region=a) for a, path in taps.items()
+        Area(a, {"output": path}, uniform_bins(BRAINSCORE_LATENCIES_MS[a], 100, 1), region=a)
+        for a, path in taps.items()
     )
 
 

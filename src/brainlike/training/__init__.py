@@ -1,18 +1,7 @@
-"""Training and evaluation: recipes, the trainer (checkpoints, exact resume, DDP), per-step accuracy."""
+"""Training: recipes, the trainer (checkpoints, exact resume, DDP). Evaluation is in `brainlike.runtime`."""
 
-from brainlike.training.evaluation import Evaluation, evaluate, evaluate_model
 from brainlike.training.recipes import Recipe, available_recipes, load_recipe, recipe_for_model
-from brainlike.training.trainer import Trainer, TrainResult, train
+from brainlike.training.run import train
+from brainlike.training.trainer import Trainer, TrainResult
 
-__all__ = [
-    "Evaluation",
-    "Recipe",
-    "TrainResult",
-    "Trainer",
-    "available_recipes",
-    "evaluate",
-    "evaluate_model",
-    "load_recipe",
-    "recipe_for_model",
-    "train",
-]
+__all__ = ["Recipe", "TrainResult", "Trainer", "available_recipes", "load_recipe", "recipe_for_model", "train"]

@@ -1,12 +1,10 @@
-"""Loss over readout steps, class weights, and gradient clipping."""
+"""Class weights and gradient clipping of the published recipes (the loss itself: runtime.readouts)."""
 
 from __future__ import annotations
 
 from typing import Sequence
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
 
 def inverse_frequency_weights(targets: Sequence[int], num_classes: int) -> torch.Tensor:
@@ -14,22 +12,6 @@ def inverse_frequency_weights(targets: Sequence[int], num_classes: int) -> torch
     counts = torch.bincount(torch.as_tensor(list(targets)), minlength=num_classes).double()
     weights = torch.where(counts > 0, counts.sum() / (num_classes * counts.clamp(min=1)), torch.zeros(()))
     return (weights / weights.sum()).float()
-
-
-class ReadoutLoss(nn.Module):
-    """Cross-entropy (optional label smoothing and class weights) averaged over the given readouts."""
-
-    def __init__(self, *, label_smoothing: float = 0.0, class_weights: torch.Tensor | None = None):
-        super().__init__()
-        self.label_smoothing = label_smoothing
-        self.register_buffer("class_weights", class_weights, persistent=False)
-
-    def forward(self, readouts: Sequence[torch.Tensor], target: torch.Tensor) -> torch.Tensor:
-        losses = [
-            F.cross_entropy(logits.float(), target, weight=self.class_weights, label_smoothing=self.label_smoothing)
-            for logits in readouts
-        ]
-        return torch.stack(losses).mean()
 
 
 @torch.no_grad()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -18,6 +19,7 @@ import yaml
 
 from brainlike.errors import BrainlikeError
 from brainlike.precision import PRECISIONS
+from brainlike.runtime.checkpoints import RECIPE_RENAMES
 
 RECIPE_DIR = Path(__file__).parent / "recipes"
 
@@ -65,8 +67,8 @@ class Recipe:
     # precision: one of brainlike.precision.PRECISIONS; mixed = fp16 with loss scaling on GPU, bf16 on CPU
     precision: str = "fp32"
     # data
-    image_size: int | None = None  # None: the model card's input size
-    normalization: str | None = None  # a transforms preset name for mean/std; None: the card's
+    input_size: int | None = None  # None: the model card's input size
+    preprocessing: str | None = None  # a transforms preset name for mean/std; None: the card's
     train_transform: str = "random_resized_crop"
     val_transform: str = "resize_center_crop"
     crop_fraction: float = 0.875
@@ -99,7 +101,17 @@ CHOICES = {
 }
 
 
+def _renamed(values: Mapping[str, Any], origin: str) -> dict[str, Any]:
+    """The values with keys of earlier releases under their current names (a later key wins)."""
+    old = [key for key in values if key in RECIPE_RENAMES]
+    if old:
+        names = ", ".join(f"{key} -> {RECIPE_RENAMES[key]}" for key in old)
+        warnings.warn(f"{origin}: renamed recipe field(s) {names}; the old names will go", DeprecationWarning, 3)
+    return {RECIPE_RENAMES.get(key, key): value for key, value in values.items()}
+
+
 def recipe_from_dict(values: Mapping[str, Any], origin: str = "recipe") -> Recipe:
+    values = _renamed(values, origin)
     unknown = sorted(set(values) - set(FIELDS))
     if unknown:
         raise BrainlikeError(f"{origin}: unknown field(s) {', '.join(unknown)}; known: {', '.join(FIELDS)}")

@@ -1,8 +1,8 @@
-"""Samplers that yield (epoch, index) pairs: shuffled and resumable for training, sharded for eval."""
+"""The training sampler: (epoch, index) pairs, shuffled, resumable part-way through an epoch."""
 
 from __future__ import annotations
 
-from torch.utils.data import DistributedSampler, Sampler
+from torch.utils.data import DistributedSampler
 
 
 class ResumableSampler(DistributedSampler):
@@ -34,19 +34,3 @@ class ResumableSampler(DistributedSampler):
 
     def __len__(self) -> int:
         return (self.batches_per_epoch - self.start_batch) * self.per_rank_batch
-
-
-class ShardSampler(Sampler):
-    """Every item once, in order, split over processes (rank r takes items r, r+N, …), no padding."""
-
-    def __init__(self, dataset, *, num_replicas: int = 1, rank: int = 0):
-        self.size = len(dataset)
-        self.num_replicas = num_replicas
-        self.rank = rank
-
-    def __iter__(self):
-        for index in range(self.rank, self.size, self.num_replicas):
-            yield 0, index
-
-    def __len__(self) -> int:
-        return len(range(self.rank, self.size, self.num_replicas))

@@ -1,12 +1,9 @@
 """The trainer: train/val loops with per-step accuracy, checkpoints, exact resume and DDP.
 
-    result = train("cornet_z", "digits", recipe="digits", output="runs/z", num_classes=10)
-
 A run's folder holds `latest.pt` (everything needed to continue: model, optimiser, schedule, loss
 scaler, sampler position, RNG states), `epoch_NNN.pt` when the recipe keeps them, `log.csv`,
 `tensorboard/`, `recipe.yaml`, and at the end `model.safetensors` and a report with the final
-accuracy per readout step. `train(..., resume=True)` continues from `latest.pt`; on CPU the result
-is bitwise what the uninterrupted run would have given.
+accuracy per readout step. `brainlike.training.run.train` sets a Trainer up from names and folders.
 """
 
 from __future__ import annotations
@@ -23,18 +20,20 @@ import yaml
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from brainlike.data import LabeledImages, open_dataset
+from brainlike.data import LabeledImages
 from brainlike.errors import BrainlikeError
 from brainlike.precision import autocast, autocast_dtype
-from brainlike.training import distributed as dist_utils
-from brainlike.training.augment import Collate, Transformed, build_transform, is_random
-from brainlike.training.checkpoints import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from brainlike.training.distributed import Context
-from brainlike.training.evaluation import Evaluation, eval_loader, run_evaluation, write_evaluation_report
-from brainlike.training.losses import ReadoutLoss, clip_adaptive, inverse_frequency_weights
-from brainlike.training.metrics import Accuracy
-from brainlike.training.readouts import Readouts
-from brainlike.training.recipes import Recipe, apply_overrides, load_recipe, recipe_for_model, recipe_from_dict
+from brainlike.runtime import distributed as dist_utils
+from brainlike.runtime.batches import Collate, Transformed, eval_transform
+from brainlike.runtime.checkpoints import rng_state, save_checkpoint, set_rng_state
+from brainlike.runtime.distributed import Context
+from brainlike.runtime.evaluation import Evaluation, eval_loader, run_evaluation, write_evaluation_report
+from brainlike.runtime.metrics import Accuracy
+from brainlike.runtime.readouts import ReadoutLoss, Readouts
+from brainlike.training.augment import is_random, train_transform
+from brainlike.training.ddp import unused_parameters
+from brainlike.training.losses import clip_adaptive, inverse_frequency_weights
+from brainlike.training.recipes import Recipe
 from brainlike.training.run_log import RunLog
 from brainlike.training.sampler import ResumableSampler
 from brainlike.training.schedules import make_schedule
@@ -65,17 +64,18 @@ class Trainer:
         recipe: Recipe,
         *,
         output: str | Path,
-        context: Context = Context(),
+        context: Context | None = None,
         progress: bool = True,
         model_name: str | None = None,
         model_config: Mapping[str, Any] | None = None,
     ):
+        context = context or Context()
         self.recipe, self.context, self.progress = recipe, context, progress
         self.output = Path(output)
         self.model_name, self.model_config = model_name, dict(model_config or {})
         card = getattr(model, "card", None)
-        self.size = recipe.image_size or (card.input_size if card else 224)
-        self.normalization = recipe.normalization or (card.preprocessing if card else "imagenet")
+        self.size = recipe.input_size or (card.input_size if card else 224)
+        self.preprocessing = recipe.preprocessing or (card.preprocessing if card else "imagenet")
         device = context.device
         self.model = model.to(device)
         self.readouts = Readouts(self.model)
@@ -84,13 +84,7 @@ class Trainer:
 
         self.train_data = Transformed(
             train_set,
-            build_transform(
-                recipe.train_transform,
-                size=self.size,
-                train=True,
-                crop_fraction=recipe.crop_fraction,
-                isotropic_blur=recipe.isotropic_blur,
-            ),
+            train_transform(recipe.train_transform, size=self.size, isotropic_blur=recipe.isotropic_blur),
             seed=recipe.seed,
             random=is_random(recipe.train_transform),
         )
@@ -111,20 +105,18 @@ class Trainer:
             batch_size=self.sampler.per_rank_batch,
             sampler=self.sampler,
             num_workers=recipe.workers,
-            collate_fn=Collate(self.normalization),
+            collate_fn=Collate(self.preprocessing),
             pin_memory=device.type == "cuda",
             generator=torch.Generator().manual_seed(recipe.seed),
         )
         self.val_loader = None
         if val_set is not None:
-            val_transform = build_transform(
-                recipe.val_transform, size=self.size, train=False, crop_fraction=recipe.crop_fraction
-            )
+            val_transform = eval_transform(recipe.val_transform, size=self.size, crop_fraction=recipe.crop_fraction)
             val_batch = max(1, (recipe.val_batch_size or recipe.batch_size) // context.world_size)
             self.val_loader = eval_loader(
                 val_set,
                 val_transform,
-                self.normalization,
+                self.preprocessing,
                 batch_size=val_batch,
                 workers=recipe.workers,
                 context=context,
@@ -166,7 +158,7 @@ class Trainer:
         self.model.train()
         if not self.context.distributed:
             return steps, []
-        names = dist_utils.unused_parameters(_LossView(self.readouts, self.recipe.readout_loss), example, False)
+        names = unused_parameters(_LossView(self.readouts, self.recipe.readout_loss), example, False)
         return steps, [n.removeprefix("readouts.model.") for n in names]
 
     def _optimizer(self) -> torch.optim.Optimizer:
@@ -386,95 +378,3 @@ class _LossView(nn.Module):
         outputs = self.readouts(x)
         counted = outputs if self.readout_loss == "mean" else outputs[-1:]
         return sum(o.float().sum() for o in counted)
-
-
-def resolve_recipe(
-    model_name: str | None, recipe: str | Path | Recipe | None, overrides: Mapping[str, Any] | None
-) -> Recipe:
-    if isinstance(recipe, Recipe):
-        chosen = recipe
-    elif recipe is not None:
-        chosen = load_recipe(recipe)
-    elif model_name is not None:
-        chosen = recipe_for_model(model_name)
-    else:
-        raise BrainlikeError("give a recipe for a model that is not registered")
-    return apply_overrides(chosen, overrides or {})
-
-
-def train(
-    model: str | nn.Module,
-    data: str | Path | tuple[LabeledImages, LabeledImages | None],
-    *,
-    recipe: str | Path | Recipe | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    output: str | Path | None = None,
-    resume: bool | str | Path = False,
-    device: str | None = None,
-    pretrained: bool | str = False,
-    skip_bad: bool = False,
-    progress: bool = True,
-    max_steps: int | None = None,
-    on_step: Callable[[Trainer], None] | None = None,
-    **model_config: Any,
-) -> TrainResult:
-    """Train a registered model (by name) or a given module on a dataset (a source, or (train, val)).
-
-    `recipe` is a recipe name, a YAML path or a Recipe (default: the model's published recipe);
-    `overrides` change any of its fields. The model gets one output per class of the dataset.
-    Under torchrun this runs as one process of a DDP job. `resume` continues from `output/latest.pt`
-    (True) or from a given checkpoint file, with the recipe stored in it (overrides still apply).
-    """
-    context = dist_utils.setup(device)
-    try:
-        checkpoint = None
-        if resume:
-            checkpoint = load_checkpoint(Path(output) / "latest.pt" if resume is True else resume)
-            base = recipe_from_dict(checkpoint["recipe"], origin="checkpoint recipe")
-            model_config = {**checkpoint["model_config"], **model_config}
-            chosen = apply_overrides(base, overrides or {})
-        else:
-            chosen = resolve_recipe(model if isinstance(model, str) else None, recipe, overrides)
-        if chosen.batch_size % context.world_size:
-            raise BrainlikeError(f"batch_size {chosen.batch_size} does not divide over {context.world_size} processes")
-        if isinstance(data, tuple):
-            train_set, val_set = data
-        else:
-            size = chosen.image_size or 32
-            train_set = open_dataset(data, "train", skip_bad=skip_bad, digits_size=size)
-            val_set = _optional_split(data, skip_bad, size)
-        torch.manual_seed(chosen.seed)
-        name = model if isinstance(model, str) else None
-        if name is not None:
-            from brainlike.training.model_setup import build_for_dataset
-
-            model, _ = build_for_dataset(name, train_set, pretrained=pretrained, **model_config)
-            model_config = dict(model.card.config)
-        if output is None:
-            output = Path("runs") / (name or type(model).__name__.lower())
-        trainer = Trainer(
-            model,
-            train_set,
-            val_set,
-            chosen,
-            output=output,
-            context=context,
-            progress=progress,
-            model_name=name,
-            model_config=model_config,
-        )
-        if checkpoint is not None:
-            trainer.load_state_dict(checkpoint)
-        return trainer.fit(max_steps=max_steps, on_step=on_step)
-    finally:
-        dist_utils.teardown(context)
-
-
-def _optional_split(data, skip_bad: bool, size: int) -> LabeledImages | None:
-    """The validation split when the dataset has one."""
-    try:
-        return open_dataset(data, "val", skip_bad=skip_bad, digits_size=size)
-    except BrainlikeError as error:
-        if "no folder at" in str(error):
-            return None
-        raise

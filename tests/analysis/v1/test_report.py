@@ -4,10 +4,11 @@ import json
 
 import pytest
 
-from brainlike.analysis.v1 import write_v1_report
+from brainlike.analysis.v1 import v1_report, write_v1_report
 from brainlike.cli import main
 
 
+@pytest.mark.slow
 def test_report_folder_holds_json_markdown_and_figures(result, tmp_path):
     folder = write_v1_report(result, tmp_path / "v1", weights="synthetic")
     data = json.loads((folder / "report.json").read_text())
@@ -27,6 +28,14 @@ def test_report_folder_holds_json_markdown_and_figures(result, tmp_path):
     assert "not measured: the FreemanZiemba2013" in markdown
 
 
+@pytest.mark.slow
+def test_v1_report_measures_a_given_model_and_returns_its_folder(model, tmp_path):
+    folder = v1_report(model, tmp_path / "v1", max_units=4, batch_size=128, device="cpu")
+    assert folder == tmp_path / "v1"
+    data = json.loads((folder / "report.json").read_text())
+    assert data["v1"]["weights"] == "given model" and data["v1"]["selection"]["measured"] == 4
+
+
 def test_frames(result):
     scores = result.frame()
     assert len(scores) == len(result.scores) and {"score", "ceiling", "model_median", "data_median"} <= set(
@@ -37,11 +46,11 @@ def test_frames(result):
 
 
 def test_cli_bad_area_is_one_line_error(capsys):
-    assert main(["v1", "cornet_z", "--area", "V9", "--units", "10"]) == 2
+    assert main(["v1", "cornet_z", "--pretrained", "false", "--area", "V9", "--units", "10"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no area 'V9'" in err
 
 
 def test_cli_rejects_a_unit_count_below_one(capsys):
-    assert main(["v1", "cornet_z", "--units", "0"]) == 2
+    assert main(["v1", "cornet_z", "--pretrained", "false", "--units", "0"]) == 2
     assert "--units" in capsys.readouterr().err

@@ -2,20 +2,79 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import numpy as np
+import torch.nn as nn
+
 from brainlike.analysis.v1.measure import V1Result, measure_v1
-from brainlike.analysis.v1.plots import histograms_figure, tuning_figure
-from brainlike.analysis.v1.scoring import DISTRIBUTION, SCORED
-from brainlike.report import Report, markdown_table
+from brainlike.analysis.v1.scoring import DISTRIBUTION, NOT_MEASURED, SCORED, PropertyScore
+from brainlike.recording import card_of
+from brainlike.registry import create_model
+from brainlike.reports import Report, markdown_table
+from brainlike.reports.figures.v1 import histograms_figure, tuning_figure
+from brainlike.runtime.devices import pick_device
+
+# curve -> (x label, y label, log x axis)
+CURVES = {
+    "orientation": ("orientation (deg)", "spikes/s", False),
+    "spatial_frequency": ("spatial frequency (cpd)", "spikes/s (DC - baseline or F1)", True),
+    "size": ("grating diameter (deg)", "spikes/s (DC - baseline or F1)", True),
+}
 
 
 def _number(value: float) -> str:
-    return "–" if value != value else f"{value:.3g}"
+    return "–" if math.isnan(value) else f"{value:.3g}"
+
+
+def example_units(result: V1Result, count: int = 6) -> np.ndarray:
+    """The most responsive units that every response criterion keeps (or any kept units)."""
+    kept = np.logical_and.reduce(
+        [result.kept[p] for p in ("max_dc", "peak_spatial_frequency", "surround_suppression_index")]
+    )
+    pool = np.flatnonzero(kept) if kept.any() else np.flatnonzero(result.kept["max_dc"])
+    order = np.argsort(-result.values["max_dc"][pool])
+    return pool[order[:count]]
+
+
+def _tuning_figure(result: V1Result):
+    units = example_units(result)
+    panels = [
+        dict(
+            x=result.axes[kind],
+            curves=result.curves[kind][units],
+            xlabel=xlabel,
+            ylabel=ylabel,
+            log_x=log_x,
+            title=f"{kind.replace('_', ' ')} tuning",
+        )
+        for kind, (xlabel, ylabel, log_x) in CURVES.items()
+    ]
+    return tuning_figure(
+        panels,
+        labels=[f"unit {result.selection.units[u]}" for u in units],
+        title=f"{result.model} {result.area}: example units at their preferred stimulus",
+    )
+
+
+def _histograms_figure(scores: list[PropertyScore], title: str):
+    panels = [
+        dict(
+            bins=s.bins,
+            model_counts=s.model_counts,
+            data_counts=s.data_counts,
+            name=s.property,
+            title=s.dataset + (f"  score {s.score:.2f}" if s.status == SCORED else ""),
+        )
+        for s in scores
+        if s.status != NOT_MEASURED
+    ]
+    return histograms_figure(panels, title=title)
 
 
 def add_v1_sections(report: Report, result: V1Result, *, weights: str = "", prefix: str = "") -> None:
-    """Add the V1 panel of `result` to `report`: sections, data under "v1", and two figures."""
+    """Add the V1 panel of `result` to `report`: sections, data under "v1", and three figures."""
     sel = result.selection
     summary = [
         ["model", result.model],
@@ -54,7 +113,7 @@ def add_v1_sections(report: Report, result: V1Result, *, weights: str = "", pref
                 _number(s.ceiling),
                 _number(s.model_median),
                 _number(s.data_median),
-                s.units if s.status != "not measured" else "–",
+                s.units if s.status != NOT_MEASURED else "–",
                 s.status if not s.note else f"{s.status}: {s.note}",
             ]
         )
@@ -83,19 +142,19 @@ def add_v1_sections(report: Report, result: V1Result, *, weights: str = "", pref
     }
     report.add_figure(
         f"{prefix}v1_tuning_curves".replace(" ", "_"),
-        tuning_figure(result),
+        _tuning_figure(result),
         caption="Example tuning curves (orientation, SF, size)",
     )
     scored = [s for s in result.scores if s.status == SCORED]
     ringach = [s for s in result.scores if s.status == DISTRIBUTION]
     report.add_figure(
         f"{prefix}v1_histograms".replace(" ", "_"),
-        histograms_figure(scored, f"{result.model} {result.area} vs primate V1 (scored properties)"),
+        _histograms_figure(scored, f"{result.model} {result.area} vs primate V1 (scored properties)"),
         caption="Model (bars) vs primate (line) distributions",
     )
     report.add_figure(
         f"{prefix}v1_ringach2002".replace(" ", "_"),
-        histograms_figure(ringach, f"{result.model} {result.area} on the Ringach 2002 bins (no public counts)"),
+        _histograms_figure(ringach, f"{result.model} {result.area} on the Ringach 2002 bins (no public counts)"),
         caption="Model distributions on the Ringach 2002 bins",
     )
 
@@ -107,21 +166,24 @@ def write_v1_report(result: V1Result, folder: str | Path, *, weights: str = "") 
 
 
 def v1_report(
-    name: str,
+    model: str | nn.Module,
+    output: str | Path | None = None,
     *,
     pretrained: bool | str = False,
     area: str = "V1",
     max_units: int | None = 1000,
     seed: int = 0,
-    output: str | Path | None = None,
     batch_size: int | None = None,
     trials: int = 1,
-) -> tuple[V1Result, Path]:
-    """Build a registered model, measure its V1 panel and write the report folder."""
-    from brainlike.registry import create_model
-
-    model = create_model(name, pretrained=pretrained)
-    weights = "random weights" if pretrained is False else f"pretrained ({pretrained})"
+    device: str = "auto",
+) -> Path:
+    """`brainlike v1`: measure the V1 panel of a model (a module, or a registered name built with
+    `pretrained`) on `device` and write the report folder (default v1-NAME); returns the folder."""
+    if isinstance(model, str):
+        weights = "random weights" if pretrained is False else f"pretrained ({pretrained})"
+        model = create_model(model, pretrained=pretrained)
+    else:
+        weights = "given model"
+    model = model.to(pick_device(device))
     result = measure_v1(model, area=area, max_units=max_units, seed=seed, batch_size=batch_size, trials=trials)
-    folder = write_v1_report(result, output or f"v1-{name}", weights=weights)
-    return result, folder
+    return write_v1_report(result, output or f"v1-{card_of(model).name}", weights=weights)

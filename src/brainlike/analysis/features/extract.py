@@ -1,0 +1,169 @@
+"""`extract_features`: every stimulus through the model, each chosen (area, step) to the features file."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader
+
+from brainlike.analysis.features.sharding import extract_in_shards, process_group
+from brainlike.analysis.features.stimuli import ImageFiles, collate_images, list_stimuli
+from brainlike.analysis.features.store import Layer, Writer, open_output, plan_layers
+from brainlike.errors import BrainlikeError
+from brainlike.recording import card_of, check_pool, image_layout, record
+from brainlike.registry import ModelCard, create_model
+from brainlike.runtime.devices import decode_workers, spare_cores
+from brainlike.runtime.distributed import broadcast_module, rank_and_world
+from brainlike.transforms import normalize
+
+PRECISIONS = ("fp32", "bf16")
+
+
+def extract_features(
+    model: str | nn.Module,
+    stimuli: str | os.PathLike | Sequence[str | os.PathLike],
+    output: str | os.PathLike,
+    *,
+    areas: Iterable[str] | None = None,
+    steps: Sequence[int] | None = None,
+    pool: str = "avg",
+    batch_size: int = 32,
+    workers: int | None = None,
+    pretrained: bool | str = False,
+    precision: str = "fp32",
+    device: str = "auto",
+    overwrite: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Extract features of every stimulus to the HDF5 file `output` and return its path.
+
+    model: a registered name (built with `pretrained`) or a model from `create_model`. An existing
+    file from the same extraction is resumed where it stopped; one from a different extraction is
+    refused unless `overwrite`. workers: image decoding processes; None picks `decode_workers(device)`.
+    device: "auto" is a GPU when there is one, else the CPU. Under torchrun each rank extracts a
+    contiguous shard on its own device and rank 0 merges. Memory does not grow with the number of
+    stimuli (bench/MEASUREMENTS.md, "Feature extraction memory").
+    """
+    check_pool(pool)
+    if precision not in PRECISIONS:
+        raise BrainlikeError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    if batch_size < 1 or (workers is not None and workers < 0):
+        raise BrainlikeError("batch size must be >= 1 and workers >= 0")
+    ids, paths = list_stimuli(stimuli)
+    world = rank_and_world()[1]
+    if world > len(ids):
+        raise BrainlikeError(f"{world} ranks for {len(ids)} stimuli: every rank needs at least one")
+    weights = f"pretrained={pretrained}" if isinstance(model, str) else "given model"
+    output = Path(output)
+    with process_group(device) as context:
+        if isinstance(model, str):
+            model = create_model(model, pretrained=pretrained)
+        model = model.to(context.device)  # record() switches to eval mode and back
+        # shards of randomly initialised models (or of models built differently per rank) must come from
+        # one and the same network
+        broadcast_module(model, context)
+        card = card_of(model)
+        extraction = _Extraction(
+            model,
+            card,
+            plan_layers(card, areas, steps),
+            requested_steps=steps,
+            pool=pool,
+            batch_size=batch_size,
+            workers=decode_workers(context.device) if workers is None else workers,
+            precision=precision,
+            device=context.device,
+            weights=weights,
+            overwrite=overwrite,
+            progress=progress,
+        )
+        if context.distributed:
+            extract_in_shards(
+                lambda lo, hi, shard: extraction.run(ids[lo:hi], paths[lo:hi], shard), output, len(ids), context
+            )
+        else:
+            extraction.run(ids, paths, output)
+    return output
+
+
+def _record_positions(layers: list[Layer]) -> list[int]:
+    """Where each layer sits in its area's list from record(), which holds the kept steps in order."""
+    seen: Counter = Counter()
+    positions = []
+    for layer in layers:
+        positions.append(seen[layer.area.name])
+        seen[layer.area.name] += 1
+    return positions
+
+
+@dataclass(frozen=True)
+class _Extraction:
+    model: nn.Module
+    card: ModelCard
+    layers: list[Layer]
+    requested_steps: Sequence[int] | None
+    pool: str
+    batch_size: int
+    workers: int
+    precision: str
+    device: torch.device
+    weights: str
+    overwrite: bool
+    progress: bool
+
+    def run(self, ids: list[str], paths: list[Path], output: Path) -> None:
+        from tqdm import tqdm
+
+        handle = open_output(
+            output, ids, self.card, self.layers, self.pool, self.precision, self.weights, self.overwrite
+        )
+        if handle is None:
+            return
+        with handle:
+            start = int(handle.attrs["rows_done"])
+            writer = Writer(handle, self.layers, self.batch_size, background=spare_cores(self.device) > 0)
+            try:
+                with tqdm(
+                    total=len(ids), initial=start, unit="img", disable=not self.progress, desc=output.name
+                ) as bar:
+                    for row, arrays in self._batches(paths, start):
+                        writer.put(row, arrays)
+                        bar.update(len(arrays[0]))
+            finally:
+                writer.finish()
+
+    def _batches(self, paths: list[Path], start: int) -> Iterator[tuple[int, list[np.ndarray]]]:
+        """(first row, one array per layer) for each batch of the stimuli from row `start` on."""
+        memory_format = image_layout(self.device)  # decode straight into the layout record() runs in
+        loader = DataLoader(
+            ImageFiles(paths, self.card.preprocessing, self.card.input_size, start),
+            batch_size=self.batch_size,
+            num_workers=self.workers,
+            collate_fn=partial(collate_images, memory_format=memory_format),
+            pin_memory=self.device.type == "cuda",
+            persistent_workers=False,
+        )
+        area_names = list(dict.fromkeys(layer.area.name for layer in self.layers))
+        positions = _record_positions(self.layers)
+        row, pixels = start, None
+        for x, errors in loader:
+            bad = [e for e in errors if e]
+            if bad:
+                raise BrainlikeError(bad[0])
+            if pixels is None:  # one buffer for all batches: the model keeps no reference to its input
+                pixels = torch.empty(x.shape, device=self.device, memory_format=memory_format)
+            x = normalize(x.to(self.device, non_blocking=True), self.card.preprocessing, out=pixels[: len(x)])
+            recorded = record(
+                self.model, x, areas=area_names, steps=self.requested_steps, precision=self.precision, pool=self.pool
+            )
+            yield row, [recorded[layer.area.name][i].cpu().numpy() for layer, i in zip(self.layers, positions)]
+            row += len(x)

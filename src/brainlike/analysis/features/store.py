@@ -1,0 +1,260 @@
+"""The HDF5 schema of a features file, the checks before resuming one, and the writer that fills it.
+
+    /stimulus_id                 (N,) strings, in extraction order
+    /features/{area}/t{step}     (N, C) when pooled, (N, C, H, W) otherwise; chunked, gzip
+                                 attrs: layer (Brain-Score name), area, step, time_bin_ms, image_dependent
+    root attrs                   format, model, model_config, card (JSON), pool, precision, layers,
+                                 weights, rows_total, rows_done
+
+Rows are written in stimulus order and `rows_done` only moves after the rows before it are on disk, so
+an interrupted extraction resumes at `rows_done` without losing or duplicating rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import h5py
+import numpy as np
+
+from brainlike.errors import BrainlikeError
+from brainlike.recording import chosen_steps, layer_name
+from brainlike.registry import Area, ModelCard
+from brainlike.reports import to_jsonable
+
+FORMAT = "brainlike-features/1"
+CHUNK_BYTES = 4 << 20
+WRITE_QUEUE_BATCHES = 2
+# The root attributes that make two extractions the same: compared before resuming and before merging.
+SETTINGS = ("model", "model_config", "pool", "precision", "layers")
+_COMPRESSION = {"compression": "gzip", "compression_opts": 1, "shuffle": True}
+
+
+def dataset_key(area: str, step: int) -> str:
+    return f"features/{area}/t{step}"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One (area, step) of an extraction."""
+
+    area: Area
+    step: int
+
+    @property
+    def key(self) -> str:
+        return dataset_key(self.area.name, self.step)
+
+    @property
+    def name(self) -> str:
+        return layer_name(self.area.name, self.step)
+
+    @property
+    def time_bin(self):
+        return self.area.time_bins[self.step]
+
+
+def plan_layers(card: ModelCard, areas: Iterable[str] | None, steps: Sequence[int] | None) -> list[Layer]:
+    chosen = [card.area(a) for a in (areas if areas is not None else card.area_names)]
+    if not chosen:
+        raise BrainlikeError("no areas to extract")
+    return [Layer(area, t) for area in chosen for t in chosen_steps(area, steps)]
+
+
+def stored_layers(handle: h5py.File) -> list[tuple[str, int]]:
+    """(area, step) pairs of the file, in extraction order."""
+    return [(area, step) for area, step in json.loads(handle.attrs["layers"])]
+
+
+def stored_ids(handle: h5py.File) -> list[str]:
+    return list(handle["stimulus_id"].asstr()[()])
+
+
+def new_file(path: Path, attrs: Mapping, ids: Sequence[str], *, rows_done: int) -> h5py.File:
+    """A features file holding `attrs` and the stimulus ids, and no rows yet."""
+    handle = h5py.File(path, "w")
+    handle.attrs.update(attrs)
+    handle.attrs["rows_total"] = len(ids)
+    handle.attrs["rows_done"] = rows_done
+    handle.create_dataset("stimulus_id", data=np.array(ids, dtype=object), dtype=h5py.string_dtype())
+    return handle
+
+
+def new_layer_dataset(
+    handle: h5py.File, key: str, shape: tuple[int, ...], chunks: tuple[int, ...], dtype, attrs: Mapping
+) -> h5py.Dataset:
+    dataset = handle.create_dataset(key, shape=shape, dtype=dtype, chunks=chunks, **_COMPRESSION)
+    dataset.attrs.update(attrs)
+    return dataset
+
+
+def check_complete(handle: h5py.File, path) -> None:
+    if handle.attrs.get("format") != FORMAT:
+        raise BrainlikeError(f"{path} is not a brainlike features file")
+    done, total = int(handle.attrs["rows_done"]), int(handle.attrs["rows_total"])
+    if done < total:
+        raise BrainlikeError(
+            f"{path} is incomplete ({done} of {total} stimuli); run the same extraction again to resume it"
+        )
+
+
+def open_features(path: str | os.PathLike) -> h5py.File:
+    """The HDF5 file of a complete extraction, opened read-only."""
+    path = Path(path)
+    if not path.is_file():
+        raise BrainlikeError(f"no features file at {path}")
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as error:
+        raise BrainlikeError(f"cannot open {path} as HDF5: {error}") from None
+    try:
+        check_complete(handle, path)
+    except BrainlikeError:
+        handle.close()
+        raise
+    return handle
+
+
+# --------------------------------------------------------------------------------------- writing
+
+
+def _settings(card: ModelCard, layers: list[Layer], pool: str, precision: str) -> dict[str, str]:
+    values = (
+        card.name,
+        json.dumps(to_jsonable(dict(card.config)), sort_keys=True),
+        pool,
+        precision,
+        json.dumps([[layer.area.name, layer.step] for layer in layers]),
+    )
+    return dict(zip(SETTINGS, values))
+
+
+def _is_complete(path: Path, ids: list[str], settings: dict[str, str]) -> bool:
+    """Whether the existing file at `path` holds this extraction completely; refuses any other file."""
+    try:
+        with h5py.File(path, "r") as handle:
+            same_format = handle.attrs.get("format") == FORMAT
+            differs = [k for k, v in settings.items() if handle.attrs.get(k) != v] if same_format else []
+            if same_format and stored_ids(handle) != ids:
+                differs.append("stimuli")
+            complete = same_format and handle.attrs["rows_done"] >= handle.attrs["rows_total"]
+    except OSError as error:
+        raise BrainlikeError(
+            f"{path} exists but cannot be opened as HDF5 ({error}); delete it or extract with overwrite"
+        ) from None
+    if not same_format:
+        raise BrainlikeError(f"{path} exists and is not a brainlike features file; choose another name")
+    if differs:
+        raise BrainlikeError(
+            f"{path} holds a different extraction ({', '.join(differs)} differ); "
+            "delete it, choose another name, or extract with overwrite"
+        )
+    return complete
+
+
+def open_output(
+    path: Path,
+    ids: list[str],
+    card: ModelCard,
+    layers: list[Layer],
+    pool: str,
+    precision: str,
+    weights: str,
+    overwrite: bool,
+) -> h5py.File | None:
+    """The file to write into, positioned by its `rows_done`; None when the same extraction is complete."""
+    settings = _settings(card, layers, pool, precision)
+    if path.exists() and not overwrite:
+        return None if _is_complete(path, ids, settings) else h5py.File(path, "r+")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    attrs = {"format": FORMAT, **settings, "card": json.dumps(to_jsonable(card)), "weights": weights}
+    handle = new_file(path, attrs, ids, rows_done=0)
+    handle.flush()
+    return handle
+
+
+def _chunk_rows(row_shape: tuple[int, ...], batch_size: int, rows: int) -> int:
+    """The largest divisor of the batch size whose chunk stays under CHUNK_BYTES, so batches fill whole chunks."""
+    row_bytes = 4 * int(np.prod(row_shape, dtype=np.int64))
+    cap = max(1, min(rows, CHUNK_BYTES // max(row_bytes, 1)))
+    return max(d for d in range(1, batch_size + 1) if batch_size % d == 0 and d <= cap)
+
+
+def layer_dataset(handle: h5py.File, layer: Layer, row_shape: tuple[int, ...], batch_size: int) -> h5py.Dataset:
+    """The dataset of `layer`, created on its first batch (the row shape is known only then)."""
+    if layer.key in handle:
+        dataset = handle[layer.key]
+        if dataset.shape[1:] != row_shape:
+            raise BrainlikeError(
+                f"{layer.name}: the file holds rows of shape {dataset.shape[1:]}, the model gives {row_shape}"
+            )
+        return dataset
+    rows = int(handle.attrs["rows_total"])
+    bin_ms = layer.time_bin
+    attrs = {
+        "layer": layer.name,
+        "area": layer.area.name,
+        "step": layer.step,
+        "time_bin_ms": np.array(bin_ms if bin_ms is not None else (np.nan, np.nan), dtype=float),
+        "image_dependent": layer.step not in layer.area.silent_steps,
+    }
+    chunks = (_chunk_rows(row_shape, batch_size, rows), *row_shape)
+    return new_layer_dataset(handle, layer.key, (rows, *row_shape), chunks, "float32", attrs)
+
+
+class Writer(threading.Thread):
+    """Writes batches in order; `rows_done` moves only after the rows are flushed.
+
+    In the background on its own thread when a core is free; otherwise inline in `put`: h5py holds the
+    GIL while it writes, so a writer thread beside a CPU forward stalls the main thread between
+    operations (bench/MEASUREMENTS.md, "Feature extraction memory").
+    """
+
+    def __init__(self, handle: h5py.File, layers: list[Layer], batch_size: int, *, background: bool):
+        super().__init__(daemon=True, name="brainlike-feature-writer")
+        self.handle, self.layers, self.batch_size, self.background = handle, layers, batch_size, background
+        self.jobs: queue.Queue = queue.Queue(maxsize=WRITE_QUEUE_BATCHES)
+        self.error: BaseException | None = None
+        if background:
+            self.start()
+
+    def run(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            try:
+                if self.error is None:
+                    self._write(*job)
+            except BaseException as error:  # handed to the main thread, which re-raises it
+                self.error = error
+            finally:
+                self.jobs.task_done()
+
+    def _write(self, start: int, arrays: list[np.ndarray]) -> None:
+        stop = start + len(arrays[0])
+        for layer, array in zip(self.layers, arrays):
+            layer_dataset(self.handle, layer, array.shape[1:], self.batch_size)[start:stop] = array
+        self.handle.flush()
+        self.handle.attrs["rows_done"] = stop
+        self.handle.flush()
+
+    def put(self, start: int, arrays: list[np.ndarray]) -> None:
+        self.check()
+        if self.background:
+            self.jobs.put((start, arrays))
+        else:
+            self._write(start, arrays)
+
+    def finish(self) -> None:
+        if self.background:
+            self.jobs.put(None)
+            self.join()
+        self.check()
+
+    def check(self) -> None:
+        if self.error is not None:
+            raise self.error

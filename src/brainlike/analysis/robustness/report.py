@@ -1,0 +1,142 @@
+"""Robustness reports: top-1 per corruption x severity, CE / mCE against a baseline, and a heatmap."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import torch.nn as nn
+
+from brainlike.analysis.corruptions import CORRUPTIONS, SEVERITIES
+from brainlike.analysis.robustness.mce import corruption_errors, read_baseline, relative_corruption_errors
+from brainlike.analysis.robustness.measure import RobustnessResult, measure_robustness
+from brainlike.data import open_dataset
+from brainlike.reports import Report, markdown_table
+from brainlike.reports.figures.robustness import corruption_heatmap
+from brainlike.runtime.model_setup import build_for_dataset
+
+
+def _summary(result: RobustnessResult, baseline: str | Path | None) -> dict:
+    """CE and mCE (and their relative forms when the baseline has a clean error), or nothing."""
+    if baseline is None:
+        return {}
+    errors, clean_error = result.errors(), result.clean_error()
+    base_errors, base_clean = read_baseline(baseline)
+    ce = corruption_errors(errors, base_errors)
+    summary = {"ce": ce, "mce": float(np.mean(list(ce.values())))}
+    if base_clean is not None:
+        rce = relative_corruption_errors(errors, clean_error, base_errors, base_clean)
+        summary.update(relative_ce=rce, relative_mce=float(np.mean(list(rce.values()))))
+    return summary
+
+
+def _table(result: RobustnessResult, summary: dict, severities: list[int]) -> str:
+    extra = [(key, label) for key, label in (("ce", "CE %"), ("relative_ce", "relative CE %")) if key in summary]
+    headers = ["corruption", "clean top-1 %", *(f"sev {s} top-1 %" for s in severities), *(h for _, h in extra)]
+    rows = [
+        [
+            name,
+            f"{100 * result.clean[-1]:.1f}",
+            *(f"{100 * result.top1[name][s][-1]:.1f}" for s in severities),
+            *(f"{100 * summary[key][name]:.1f}" for key, _ in extra),
+        ]
+        for name in result.top1
+    ]
+    return markdown_table(headers, rows)
+
+
+def _summary_text(result: RobustnessResult, summary: dict, baseline) -> str:
+    corrupted = [a[-1] for cells in result.top1.values() for a in cells.values()]
+    lines = [f"Images: {result.images}. Mean corrupted top-1: {100 * np.mean(corrupted):.1f} %."]
+    if "mce" in summary:
+        lines.append(f"mCE: {100 * summary['mce']:.1f} % (baseline {baseline}).")
+    if "relative_mce" in summary:
+        lines.append(f"Relative mCE: {100 * summary['relative_mce']:.1f} %.")
+    if len(result.clean) > 1:
+        lines.append("Accuracy per readout step is in report.json (`top1_per_step`).")
+    return "\n\n".join(lines)
+
+
+def write_robustness_report(
+    result: RobustnessResult, folder: str | Path, *, baseline: str | Path | None = None, details: Mapping | None = None
+) -> Path:
+    """Write report.json, report.md (table corruption x severity, CE/mCE with a baseline) and a heatmap."""
+    report = Report(Path(folder), f"Robustness of {result.model} to common corruptions")
+    severities = sorted({s for cells in result.top1.values() for s in cells})
+    report.data.update(
+        {
+            **(details or {}),
+            "model": result.model,
+            "images": result.images,
+            "clean_top1_per_step": result.clean,
+            "clean_error": result.clean_error(),
+            "top1_per_step": result.top1,
+            "errors": result.errors(),
+        }
+    )
+    summary = _summary(result, baseline)
+    if summary:
+        report.data.update(summary, baseline=str(baseline))
+    report.add_section("Top-1 accuracy (last readout step)", _table(result, summary, severities))
+    report.add_section("Summary", _summary_text(result, summary, baseline))
+    names = list(result.top1)
+    grid = np.array([[100 * result.top1[c][s][-1] for s in severities] for c in names])
+    heatmap = corruption_heatmap(
+        grid, names, severities, clean_percent=100 * result.clean[-1], title=f"{result.model}: top-1 under corruption"
+    )
+    report.add_figure("robustness_heatmap", heatmap, caption="top-1 per corruption and severity")
+    return report.write()
+
+
+def robustness_report(
+    model: str | nn.Module,
+    output: str | Path,
+    *,
+    data: str | Path,
+    pretrained: bool | str = True,
+    corruptions: Iterable[str] = CORRUPTIONS,
+    severities: Iterable[int] = SEVERITIES,
+    split: str = "val",
+    baseline: str | Path | None = None,
+    seed: int = 0,
+    batch_size: int = 64,
+    workers: int | None = None,
+    limit: int | None = None,
+    precision: str = "fp32",
+    device: str = "auto",
+    reference: bool = False,
+    skip_bad: bool = False,
+    progress: bool = True,
+    **model_config,
+) -> Path:
+    """`brainlike robustness`: measure a model (a module, or a registered name built with `pretrained`)
+    on a dataset split under corruptions and write a report folder to `output`.
+
+    An interrupted run picks up from `output/cells.json`.
+    """
+    if baseline is not None:
+        read_baseline(baseline)  # fail before hours of evaluation, not after
+    dataset = open_dataset(data, split, skip_bad=skip_bad)
+    settings = {}
+    if isinstance(model, str):
+        model, settings = build_for_dataset(model, dataset, pretrained=pretrained, **model_config)
+    result = measure_robustness(
+        model,
+        dataset,
+        corruptions=list(corruptions),
+        severities=list(severities),
+        seed=seed,
+        batch_size=batch_size,
+        workers=workers,
+        precision=precision,
+        reference=reference,
+        limit=limit,
+        state_path=Path(output) / "cells.json",
+        input_size=settings.get("input_size"),
+        preprocessing=settings.get("preprocessing"),
+        device=device,
+        progress=progress,
+    )
+    details = {"data": str(data), "split": split, "pretrained": str(pretrained), "seed": seed}
+    return write_robustness_report(result, output, baseline=baseline, details=details)

@@ -1,0 +1,1 @@
+"""Every figure brainlike draws; each takes data (and an optional Axes) and returns a Figure."""

@@ -1,0 +1,109 @@
+"""`train()`: what `brainlike train` calls. It picks the recipe, reads the data, builds the model and runs
+a Trainer, joining the torchrun process group when launched by torchrun.
+
+    result = train("cornet_z", "digits", recipe="digits", output="runs/z", num_classes=10)
+
+`train(..., resume=True)` continues from `latest.pt`; on CPU the result is bitwise what the
+uninterrupted run would have given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import torch
+import torch.nn as nn
+
+from brainlike.data import LabeledImages, has_split, open_dataset
+from brainlike.errors import BrainlikeError
+from brainlike.runtime.checkpoints import load_checkpoint
+from brainlike.runtime.distributed import setup, teardown
+from brainlike.runtime.model_setup import build_for_dataset
+from brainlike.training.recipes import Recipe, apply_overrides, load_recipe, recipe_for_model, recipe_from_dict
+from brainlike.training.trainer import Trainer, TrainResult
+
+
+def resolve_recipe(
+    model_name: str | None, recipe: str | Path | Recipe | None, overrides: Mapping[str, Any] | None
+) -> Recipe:
+    if isinstance(recipe, Recipe):
+        chosen = recipe
+    elif recipe is not None:
+        chosen = load_recipe(recipe)
+    elif model_name is not None:
+        chosen = recipe_for_model(model_name)
+    else:
+        raise BrainlikeError("give a recipe for a model that is not registered")
+    return apply_overrides(chosen, overrides or {})
+
+
+def train(
+    model: str | nn.Module,
+    data: str | Path | tuple[LabeledImages, LabeledImages | None],
+    *,
+    recipe: str | Path | Recipe | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    output: str | Path | None = None,
+    resume: bool | str | Path = False,
+    device: str | None = None,
+    pretrained: bool | str = False,
+    skip_bad: bool = False,
+    progress: bool = True,
+    max_steps: int | None = None,
+    on_step: Callable[[Trainer], None] | None = None,
+    **model_config: Any,
+) -> TrainResult:
+    """Train a registered model (by name) or a given module on a dataset (a source, or (train, val)).
+
+    `recipe` is a recipe name, a YAML path or a Recipe (default: the model's published recipe);
+    `overrides` change any of its fields. The model gets one output per class of the dataset.
+    Under torchrun this runs as one process of a DDP job. `resume` continues from `output/latest.pt`
+    (True) or from a given checkpoint file, with the recipe stored in it (overrides still apply).
+    """
+    context = setup(device)
+    try:
+        checkpoint = None
+        if resume:
+            checkpoint = load_checkpoint(Path(output) / "latest.pt" if resume is True else resume)
+            base = recipe_from_dict(checkpoint["recipe"], origin="checkpoint recipe")
+            model_config = {**checkpoint["model_config"], **model_config}
+            chosen = apply_overrides(base, overrides or {})
+        else:
+            chosen = resolve_recipe(model if isinstance(model, str) else None, recipe, overrides)
+        if chosen.batch_size % context.world_size:
+            raise BrainlikeError(f"batch_size {chosen.batch_size} does not divide over {context.world_size} processes")
+        if isinstance(data, tuple):
+            train_set, val_set = data
+        else:
+            size = chosen.input_size or 32
+            train_set = open_dataset(data, "train", skip_bad=skip_bad, digits_size=size)
+            val_set = _optional_split(data, skip_bad, size)
+        torch.manual_seed(chosen.seed)
+        name = model if isinstance(model, str) else None
+        if name is not None:
+            model, _ = build_for_dataset(name, train_set, pretrained=pretrained, **model_config)
+            model_config = dict(model.card.config)
+        if output is None:
+            output = Path("runs") / (name or type(model).__name__.lower())
+        trainer = Trainer(
+            model,
+            train_set,
+            val_set,
+            chosen,
+            output=output,
+            context=context,
+            progress=progress,
+            model_name=name,
+            model_config=model_config,
+        )
+        if checkpoint is not None:
+            trainer.load_state_dict(checkpoint)
+        return trainer.fit(max_steps=max_steps, on_step=on_step)
+    finally:
+        teardown(context)
+
+
+def _optional_split(data, skip_bad: bool, size: int) -> LabeledImages | None:
+    """The validation split when the dataset has one."""
+    return open_dataset(data, "val", skip_bad=skip_bad, digits_size=size) if has_split(data, "val") else None
