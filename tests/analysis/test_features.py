@@ -24,6 +24,7 @@ from brainlike.analysis.features import (
 )
 from brainlike.cli import main
 from brainlike.runtime.devices import decode_workers
+from tests.torchrun import torchrun_brainlike
 
 N_IMAGES = 10
 
@@ -285,36 +286,21 @@ def test_torchrun_ranks_extract_shards_of_one_network(tmp_path):
         Image.fromarray(rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)).save(root / f"{name}.png")
     (root / "b0.png").write_bytes((root / "a0.png").read_bytes())
     out = tmp_path / "features.h5"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc_per_node",
-            "2",
-            "-m",
-            "brainlike",
-            "extract",
-            "cornet_z",
-            str(root),
-            "-o",
-            str(out),
-            "--areas",
-            "V1",
-            "IT",
-            "--batch-size",
-            "2",
-            "--workers",
-            "0",
-            "--pretrained",
-            "false",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    run = torchrun_brainlike(
+        "extract",
+        "cornet_z",
+        str(root),
+        "-o",
+        str(out),
+        "--areas",
+        "V1",
+        "IT",
+        "--batch-size",
+        "2",
+        "--workers",
+        "0",
+        "--pretrained",
+        "false",
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert stimulus_ids(out) == ["a0.png", "a1.png", "b0.png", "b1.png"]

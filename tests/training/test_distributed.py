@@ -1,9 +1,6 @@
 """`torchrun -m brainlike train` (2 gloo processes) follows the single-process run; `brainlike evaluate`."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -11,6 +8,7 @@ import torch
 from brainlike.cli import main
 from brainlike.data import open_dataset
 from brainlike.runtime.checkpoints import load_checkpoint
+from tests.torchrun import torchrun_brainlike
 
 # Every test here starts torchrun process groups or trains: seconds each.
 pytestmark = pytest.mark.slow
@@ -40,27 +38,7 @@ ARGS = [
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ddp")
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    ddp = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc_per_node",
-            "2",
-            "-m",
-            "brainlike",
-            "train",
-            *ARGS,
-            "-o",
-            str(folder / "ddp"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    ddp = torchrun_brainlike("train", *ARGS, "-o", str(folder / "ddp"))
     assert ddp.returncode == 0, ddp.stderr[-3000:]
     assert main(["train", *ARGS, "-o", str(folder / "single")]) == 0
     return folder, ddp.stdout
