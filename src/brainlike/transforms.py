@@ -1,7 +1,7 @@
 """Preprocessing presets, image loading, and conversions between degrees and pixels.
 
-A model card names its preset; `preprocess(preset, size)` turns it into a callable from a PIL
-image to a normalised (3, size, size) tensor. The presets follow the originals:
+A model card names its preprocessing preset; `preprocess(preprocessing, input_size)` turns it into a
+callable from a PIL image to a normalised (3, input_size, input_size) tensor. The presets follow the originals:
 
 - "imagenet": squash to size x size, ImageNet mean/std (CORnet feature extraction, Brain-Score).
 - "imagenet_crop": resize the short side to size / 0.875, centre-crop, ImageNet mean/std
@@ -16,7 +16,6 @@ two differ by one grey level in 0.05-0.4 % of the pixels (five scikit-image phot
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from functools import partial
@@ -54,10 +53,10 @@ def preset(name: str) -> Preset:
     return PRESETS[name]
 
 
-def geometry(name: str, size: int) -> Callable[[Image.Image | torch.Tensor], torch.Tensor]:
-    """PIL image or uint8 (3, H, W) pixels -> uint8 tensor (3, size, size): the preset's resize (bilinear,
-    antialiased, on the tensor) and crop, without normalising."""
-    return partial(_geometry, preset(name), size)
+def geometry(preprocessing: str, input_size: int) -> Callable[[Image.Image | torch.Tensor], torch.Tensor]:
+    """PIL image or uint8 (3, H, W) pixels -> uint8 tensor (3, input_size, input_size): the preset's resize
+    (bilinear, antialiased, on the tensor) and crop, without normalising."""
+    return partial(_geometry, preset(preprocessing), input_size)
 
 
 def _geometry(p: Preset, size: int, image: Image.Image | torch.Tensor) -> torch.Tensor:
@@ -68,20 +67,20 @@ def _geometry(p: Preset, size: int, image: Image.Image | torch.Tensor) -> torch.
     return TF.center_crop_image(pixels, [size, size])
 
 
-def preprocess(name: str, size: int) -> Callable[[Image.Image], torch.Tensor]:
-    """PIL image -> normalised float tensor (3, size, size) for the named preset."""
-    return partial(_preprocess, geometry(name, size), name)
+def preprocess(preprocessing: str, input_size: int) -> Callable[[Image.Image], torch.Tensor]:
+    """PIL image -> normalised float tensor (3, input_size, input_size) for the named preset."""
+    return partial(_preprocess, geometry(preprocessing, input_size), preprocessing)
 
 
 def _preprocess(resize: Callable[[Image.Image], torch.Tensor], name: str, image: Image.Image) -> torch.Tensor:
     return normalize(resize(image), name)
 
 
-def normalize(images: torch.Tensor, name: str, *, out: torch.Tensor | None = None) -> torch.Tensor:
+def normalize(images: torch.Tensor, preprocessing: str, *, out: torch.Tensor | None = None) -> torch.Tensor:
     """Apply a preset's mean/std to images at the right size ((N,) 3, H, W): uint8 pixels, or floats in
     [0, 1]. One pass, x * (1 / (range * std)) - mean / std, so a batch costs what one float copy costs;
     `out` (same shape) saves allocating fresh pages for every batch of a long loop."""
-    p = preset(name)
+    p = preset(preprocessing)
     dtype = images.dtype if images.is_floating_point() else torch.float32
     mean = torch.tensor(p.mean, dtype=torch.float64).view(3, 1, 1)
     std = torch.tensor(p.std, dtype=torch.float64).view(3, 1, 1)
@@ -114,13 +113,15 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def load_images(paths: Iterable[str | os.PathLike], preset_name: str = "imagenet", size: int = 224) -> torch.Tensor:
-    """Load, convert and preprocess image files into one (N, 3, size, size) batch."""
-    resize = geometry(preset_name, size)
+def load_images(
+    paths: Iterable[str | os.PathLike], preprocessing: str = "imagenet", input_size: int = 224
+) -> torch.Tensor:
+    """Load, convert and preprocess image files into one (N, 3, input_size, input_size) batch."""
+    resize = geometry(preprocessing, input_size)
     pixels = [resize(load_image(p)) for p in paths]
     if not pixels:
         raise BrainlikeError("no images given")
-    return normalize(torch.stack(pixels), preset_name)
+    return normalize(torch.stack(pixels), preprocessing)
 
 
 def degrees_to_pixels(degrees: float, *, visual_degrees: float, input_size: int) -> float:
@@ -135,10 +136,3 @@ def pixels_to_degrees(pixels: float, *, visual_degrees: float, input_size: int) 
 def cycles_per_degree_to_pixels(cpd: float, *, visual_degrees: float, input_size: int) -> float:
     """Spatial frequency in cycles/pixel for `cpd` cycles/degree."""
     return cpd * visual_degrees / input_size
-
-
-def check_batch(x: torch.Tensor) -> None:
-    if x.ndim != 4 or x.shape[1] != 3:
-        raise BrainlikeError(f"expected images of shape (N, 3, H, W), got {tuple(x.shape)}")
-    if not math.prod(x.shape):
-        raise BrainlikeError("empty image batch")
