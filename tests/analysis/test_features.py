@@ -319,3 +319,14 @@ def test_default_decode_workers_use_the_cores_the_model_leaves_free(monkeypatch,
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cores)), raising=False)
     monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
     assert decode_workers(device) == expected
+
+
+def test_resuming_with_other_weights_is_refused_and_random_weights_are_seeded(folder, tmp_path):
+    path = tmp_path / "part.h5"
+    first = extract_features("cornet_z", folder, path, areas=["V1"], pretrained=False, progress=False)
+    again = extract_features("cornet_z", folder, tmp_path / "again.h5", areas=["V1"], pretrained=False, progress=False)
+    assert np.array_equal(load_layer(first, "V1", 0).values, load_layer(again, "V1", 0).values)
+    with h5py.File(path, "r+") as f:  # as if interrupted after the first rows
+        f.attrs["rows_done"] = 1
+    with pytest.raises(BrainlikeError, match="weights_sha256"):
+        extract_features("cornet_z", folder, path, areas=["V1"], pretrained=False, seed=1, progress=False)

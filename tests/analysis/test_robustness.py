@@ -194,3 +194,12 @@ def test_result_frame_has_a_row_per_cell_and_step():
     frame = result.frame()
     assert len(frame) == 6 and set(frame.corruption) == {"clean", "fog"}
     assert frame.query("corruption == 'fog' and severity == 3 and readout_step == 1").top1.item() == 0.3
+
+
+def test_a_folder_made_with_other_weights_is_not_reused(small_run, tmp_path):
+    model, data = small_run
+    state = tmp_path / "cells.json"
+    measure_robustness(model, data, corruptions=["contrast"], severities=[1], limit=8, state_path=state)
+    other = create_model("cornet_z", num_classes=10)
+    with pytest.raises(BrainlikeError, match="weights_sha256"):
+        measure_robustness(other, data, corruptions=["contrast"], severities=[1], limit=8, state_path=state)

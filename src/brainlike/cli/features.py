@@ -22,6 +22,7 @@ def add_extract(sub) -> None:
         help="global pooling over space (default avg); none keeps (channel, y, x)",
     )
     add_running(p)
+    add_seed(p)
     p.add_argument("--overwrite", action="store_true", help="start again instead of resuming")
     p.set_defaults(handler=_extract)
 
@@ -42,6 +43,7 @@ def _extract(args) -> None:
         pretrained=args.pretrained,
         precision=args.precision,
         device=args.device,
+        seed=args.seed,
         overwrite=args.overwrite,
     )
     if rank_and_world()[0] == 0:

@@ -23,6 +23,7 @@ from brainlike.recording import card_of, check_pool, image_layout, record
 from brainlike.registry import ModelCard, create_model
 from brainlike.runtime.devices import decode_workers, spare_cores
 from brainlike.runtime.distributed import broadcast_module, rank_and_world
+from brainlike.runtime.fingerprints import weights_digest
 from brainlike.transforms import normalize
 
 PRECISIONS = ("fp32", "bf16")
@@ -41,6 +42,7 @@ def extract_features(
     pretrained: bool | str = False,
     precision: str = "fp32",
     device: str = "auto",
+    seed: int = 0,
     overwrite: bool = False,
     progress: bool = True,
 ) -> Path:
@@ -51,7 +53,9 @@ def extract_features(
     refused unless `overwrite`. workers: image decoding processes; None picks `decode_workers(device)`.
     device: "auto" is a GPU when there is one, else the CPU. Under torchrun each rank extracts a
     contiguous shard on its own device and rank 0 merges. Memory does not grow with the number of
-    stimuli (bench/MEASUREMENTS.md, "Feature extraction memory").
+    stimuli (bench/MEASUREMENTS.md, "Feature extraction memory"). The file records a digest of the
+    weights: resuming or merging with another network is refused. A name with `pretrained=False` is built
+    with random weights drawn from `seed`, so an interrupted random-weights run resumes with the same network.
     """
     check_pool(pool)
     if precision not in PRECISIONS:
@@ -66,7 +70,9 @@ def extract_features(
     output = Path(output)
     with process_group(device) as context:
         if isinstance(model, str):
-            model = create_model(model, pretrained=pretrained)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                model = create_model(model, pretrained=pretrained)
         model = model.to(context.device)  # record() switches to eval mode and back
         # shards of randomly initialised models (or of models built differently per rank) must come from
         # one and the same network
@@ -85,6 +91,7 @@ def extract_features(
             weights=weights,
             overwrite=overwrite,
             progress=progress,
+            digest=weights_digest(model),
         )
         if context.distributed:
             extract_in_shards(
@@ -119,12 +126,13 @@ class _Extraction:
     weights: str
     overwrite: bool
     progress: bool
+    digest: str
 
     def run(self, ids: list[str], paths: list[Path], output: Path) -> None:
         from tqdm import tqdm
 
         handle = open_output(
-            output, ids, self.card, self.layers, self.pool, self.precision, self.weights, self.overwrite
+            output, ids, self.card, self.layers, self.pool, self.precision, self.weights, self.digest, self.overwrite
         )
         if handle is None:
             return

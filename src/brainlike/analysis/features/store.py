@@ -3,8 +3,8 @@
     /stimulus_id                 (N,) strings, in extraction order
     /features/{area}/t{step}     (N, C) when pooled, (N, C, H, W) otherwise; chunked, gzip
                                  attrs: layer (Brain-Score name), area, step, time_bin_ms, image_dependent
-    root attrs                   format, model, model_config, card (JSON), pool, precision, layers,
-                                 weights, rows_total, rows_done
+    root attrs                   format, model, model_config, weights_sha256, card (JSON), pool, precision,
+                                 layers, weights, rows_total, rows_done
 
 Rows are written in stimulus order and `rows_done` only moves after the rows before it are on disk, so
 an interrupted extraction resumes at `rows_done` without losing or duplicating rows.
@@ -32,7 +32,7 @@ FORMAT = "brainlike-features/1"
 CHUNK_BYTES = 4 << 20
 WRITE_QUEUE_BATCHES = 2
 # The root attributes that make two extractions the same: compared before resuming and before merging.
-SETTINGS = ("model", "model_config", "pool", "precision", "layers")
+SETTINGS = ("model", "model_config", "weights_sha256", "pool", "precision", "layers")
 _COMPRESSION = {"compression": "gzip", "compression_opts": 1, "shuffle": True}
 
 
@@ -124,10 +124,11 @@ def open_features(path: str | os.PathLike) -> h5py.File:
 # --------------------------------------------------------------------------------------- writing
 
 
-def _settings(card: ModelCard, layers: list[Layer], pool: str, precision: str) -> dict[str, str]:
+def _settings(card: ModelCard, layers: list[Layer], pool: str, precision: str, digest: str) -> dict[str, str]:
     values = (
         card.name,
         json.dumps(to_jsonable(dict(card.config)), sort_keys=True),
+        digest,
         pool,
         precision,
         json.dumps([[layer.area.name, layer.step] for layer in layers]),
@@ -166,10 +167,12 @@ def open_output(
     pool: str,
     precision: str,
     weights: str,
+    digest: str,
     overwrite: bool,
 ) -> h5py.File | None:
-    """The file to write into, positioned by its `rows_done`; None when the same extraction is complete."""
-    settings = _settings(card, layers, pool, precision)
+    """The file to write into, positioned by its `rows_done`; None when the same extraction is complete.
+    `digest` is the sha256 of the weights the model holds, so a resume never mixes two networks."""
+    settings = _settings(card, layers, pool, precision, digest)
     if path.exists() and not overwrite:
         return None if _is_complete(path, ids, settings) else h5py.File(path, "r+")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,7 @@ from brainlike.errors import BrainlikeError
 from brainlike.reports import to_jsonable, write_atomic
 from brainlike.runtime import evaluation
 from brainlike.runtime.devices import decode_workers, pick_device
+from brainlike.runtime.fingerprints import weights_digest
 from brainlike.runtime.readouts import ReadoutLoss, Readouts
 from brainlike.transforms import geometry, normalize
 
@@ -153,6 +154,7 @@ def measure_robustness(
         dataset = Subset(dataset, np.linspace(0, len(dataset) - 1, limit).round().astype(int).tolist())
     settings = {
         "model": card.name,
+        "weights_sha256": weights_digest(model),
         "images": len(dataset),
         "seed": seed,
         "reference": reference,
