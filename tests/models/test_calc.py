@@ -13,7 +13,8 @@ from brainlike.anatomy.spec import ArchitectureSpec, spec_from_fit
 from brainlike.anatomy.system import System
 from brainlike.cli import main
 from brainlike.errors import BrainlikeError
-from brainlike.models.calc import Backbone, CALCNet, prepare, shipped_spec
+from brainlike.models.calc import Backbone, CALCNet, build_summary, shipped_spec
+from brainlike.models.calc_wiring import prepare
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "calc"
 
@@ -148,3 +149,27 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert "not valid JSON" in capsys.readouterr().err
     with pytest.raises(BrainlikeError):
         ArchitectureSpec.from_dict({"input": {}})
+
+
+def test_build_summary_matches_the_built_network_without_running_it(monkeypatch, tmp_path):
+    spec = shipped_spec("ventral_32")
+    output = spec.layers[-1].name
+    backbone = Backbone(spec, output=output).eval()
+    spec.save(tmp_path / "network.json")
+    with torch.no_grad():
+        shape = tuple(backbone(torch.zeros(1, spec.input_channels, 29, 29)).shape)
+    built = [
+        f"  {conn.name:32s} in {conv.in_channels:5d} out {conv.out_channels:5d} kernel {conv.kernel_size[0]:3d} "
+        f"stride {conv.stride[0]} density {mask.float().mean().item():.3f}"
+        for conn, conv, mask in zip(backbone.connections, backbone.convs, backbone.masks)
+    ]
+
+    def no_forward(*_):
+        raise AssertionError("calc build ran the network")
+
+    monkeypatch.setattr(Backbone, "forward", no_forward)
+    monkeypatch.setattr(Backbone, "__init__", no_forward)
+    summary = build_summary(str(tmp_path / "network.json"), input_size=29).splitlines()
+    params = sum(p.numel() for p in backbone.parameters())
+    assert summary[0].endswith(f"{params:,} parameters; output {output} {shape} for a 29 px input")
+    assert summary[1:] == built

@@ -1,12 +1,11 @@
 """CALC networks (Tripp 2019): convolutional networks whose architecture is fitted to macaque anatomy.
 
-An `ArchitectureSpec` (see `brainlike.anatomy`) becomes a network as in the original converter:
-c = 1 for inputs from the image and the LGN, V1 L4C output shares renormalised, c and sigma scaled in
-log space (c^c_scale, sigma^sigma_scale), seeded channel subsampling that keeps projections mostly
-disjoint, pruning of unused maps, connections and layers, odd kernels, then per layer the **mean** of
-its inbound strided convolutions -> BatchNorm -> ReLU. No pooling. Element-wise sparsity is a fixed
-mask per convolution at the fitted density (random, or SNIP from a batch), applied in the forward
-pass so masked weights stay zero in effect through training; `keep_sparse()` also zeroes them.
+An `ArchitectureSpec` (see `brainlike.anatomy`) becomes a network as in the original converter: the
+layers and connections of `calc_wiring.prepare` (c and sigma scaled in log space, c^c_scale and
+sigma^sigma_scale), then per layer the **mean** of its inbound strided convolutions -> BatchNorm -> ReLU.
+No pooling. Element-wise sparsity is a fixed mask per convolution at the fitted density (random, or SNIP
+from a batch), applied in the forward pass so masked weights stay zero in effect through training;
+`keep_sparse()` also zeroes them.
 
 State-dict keys follow the original `Backbone`: `backbone.bns.{i}`, `backbone.convs.{k}`,
 `backbone.subsample_indices.{k}`, `backbone.masks.{k}` (the last two are buffers here).
@@ -16,117 +15,22 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
 from importlib import resources
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from brainlike.anatomy.spec import ArchitectureSpec, ConnectionSpec, LayerSpec, area_of
+from brainlike.anatomy.spec import ArchitectureSpec, area_of
 from brainlike.anatomy.system import PIXEL_DEGREES
 from brainlike.errors import BrainlikeError
+from brainlike.models.calc_wiring import mask_density, padding, prepare, spatial_sizes
 from brainlike.registry import Area, ModelCard, register_model
 
 CITATION = (
     "Tripp B (2019). Approximating the Architecture of Visual Cortex in a Convolutional Network. "
     "Neural Computation 31(8):1551-1591. doi:10.1162/neco_a_01211"
 )
-REPICK_FACTOR = 0.01
-
-
-def prepare(
-    spec: ArchitectureSpec, *, output: str, c_scale: float = 1.0, sigma_scale: float = 1.0, seed: int = 1
-) -> tuple[list[LayerSpec], list[ConnectionSpec], list[list[int]]]:
-    """The original `preprocess`: rounded maps, c rules and scaling, map subsampling, pruning, odd kernels.
-
-    Returns the kept layers (inputs first), their connections and each connection's pre-map indices.
-    """
-    spec.layer(output)
-    conns = _c_rules(spec, c_scale, sigma_scale)
-    channels = {spec.input_name: spec.input_channels} | {layer.name: round(layer.channels) for layer in spec.layers}
-    indices = _subsample(conns, channels, seed)
-    _drop_unread_maps(conns, indices, channels, keep_all=(spec.input_name, output))
-    conns, indices = _kept(conns, indices, lambda conn, idx: idx and channels[conn.post] > 0 and channels[conn.pre] > 0)
-    alive = _alive(spec, output, conns)
-    conns, indices = _kept(conns, indices, lambda conn, idx: conn.pre in alive and conn.post in alive)
-    layers = [replace(layer, channels=channels[layer.name]) for layer in spec.layers if layer.name in alive]
-    conns = [replace(conn, kernel=_odd(conn.kernel), stride=int(round(conn.stride))) for conn in conns]
-    return layers, conns, indices
-
-
-def _with_c(conn: ConnectionSpec, c: float) -> ConnectionSpec:
-    """`conn` reading the fraction c of its pre maps, sigma changed to keep c * sigma, the in-degree the fit matched."""
-    return replace(conn, c=c, sigma=min(1.0, conn.sigma * conn.c / c))
-
-
-def _c_rules(spec: ArchitectureSpec, c_scale: float, sigma_scale: float) -> list[ConnectionSpec]:
-    """c = 1 from the image and the LGN, V1 L4C output shares renormalised, then c^c_scale and sigma^sigma_scale."""
-    conns = [
-        _with_c(conn, 1.0) if conn.pre == spec.input_name or "LGN" in conn.pre else conn for conn in spec.connections
-    ]
-    for l4c in ("V1_4Calpha", "V1_4Cbeta"):
-        outs = [k for k, conn in enumerate(conns) if conn.pre == l4c]
-        total = sum(conns[k].c * conns[k].sigma for k in outs)
-        for k in outs:
-            conns[k] = _with_c(conns[k], conns[k].c * conns[k].sigma / total)
-    return [replace(conn, c=conn.c**c_scale, sigma=min(1.0, conn.sigma**sigma_scale)) for conn in conns]
-
-
-def _subsample(conns: list[ConnectionSpec], channels: dict[str, int], seed: int) -> list[list[int]]:
-    """Each connection's pre maps, drawn (seeded) so that a layer's projections of one kind (to other areas,
-    or within its area) mostly read different maps: a map drawn is REPICK_FACTOR times less likely again."""
-    rng = np.random.RandomState(seed)
-    preference = {name: {kind: np.ones(m) for kind in ("area", "layer")} for name, m in channels.items()}
-    indices = []
-    for conn in conns:
-        m_pre = channels[conn.pre]
-        kind = "layer" if area_of(conn.pre) == area_of(conn.post) else "area"
-        p = preference[conn.pre][kind]
-        chosen = np.sort(rng.choice(m_pre, int(round(m_pre * conn.c)), replace=False, p=p / p.sum()))
-        p[chosen] *= REPICK_FACTOR
-        indices.append(chosen.tolist())
-    return indices
-
-
-def _drop_unread_maps(conns: list, indices: list[list[int]], channels: dict, keep_all: tuple[str, ...]) -> None:
-    """Drop the maps no connection reads from `channels` (except those of `keep_all`), renumbering `indices`."""
-    for name in channels:
-        if name in keep_all:
-            continue
-        outs = [k for k, conn in enumerate(conns) if conn.pre == name]
-        used = sorted(set().union(*(indices[k] for k in outs))) if outs else []
-        position = {old: new for new, old in enumerate(used)}
-        for k in outs:
-            indices[k] = [position[i] for i in indices[k]]
-        channels[name] = len(used)
-
-
-def _kept(conns: list[ConnectionSpec], indices: list[list[int]], keep) -> tuple[list, list]:
-    """The connections, and their indices, for which keep(connection, indices) holds."""
-    pairs = [(conn, idx) for conn, idx in zip(conns, indices) if keep(conn, idx)]
-    return [conn for conn, _ in pairs], [idx for _, idx in pairs]
-
-
-def _alive(spec: ArchitectureSpec, output: str, conns: list[ConnectionSpec]) -> set[str]:
-    """The layers on a path from the input to the output."""
-    reaches = {output}
-    for layer in reversed(spec.layers):
-        if any(conn.pre == layer.name and conn.post in reaches for conn in conns):
-            reaches.add(layer.name)
-    alive = {spec.input_name}
-    for layer in spec.layers:
-        if layer.name in reaches and any(conn.post == layer.name and conn.pre in alive for conn in conns):
-            alive.add(layer.name)
-    if output not in alive:
-        raise BrainlikeError(f"after pruning, {output} is no longer connected to the input")
-    return alive
-
-
-def _odd(width: float) -> int:
-    w = max(1, int(round(width)))
-    return w + 1 if w % 2 == 0 else w
 
 
 class _Tap(nn.Module):
@@ -173,9 +77,7 @@ class Backbone(nn.Module):
         self.bns = nn.ModuleList(nn.BatchNorm2d(layer.channels) for layer in layers)
         channels = {spec.input_name: spec.input_channels} | {layer.name: layer.channels for layer in layers}
         self.convs = nn.ModuleList(
-            nn.Conv2d(
-                len(idx), channels[conn.post], conn.kernel, stride=conn.stride, padding=math.ceil((conn.kernel - 1) / 2)
-            )
+            nn.Conv2d(len(idx), channels[conn.post], conn.kernel, stride=conn.stride, padding=padding(conn.kernel))
             for conn, idx in zip(conns, indices)
         )
         self.subsample_indices = _Buffers([torch.tensor(idx, dtype=torch.long) for idx in indices])
@@ -203,7 +105,7 @@ class Backbone(nn.Module):
     def _random_mask(conv: nn.Conv2d, density: float, generator: torch.Generator) -> torch.Tensor:
         n = conv.weight.numel()
         mask = torch.zeros(n, dtype=torch.bool)
-        mask[torch.randperm(n, generator=generator)[: max(1, round(n * density))]] = True
+        mask[torch.randperm(n, generator=generator)[: round(n * mask_density(n, density))]] = True
         return mask.view_as(conv.weight)
 
     def snip(self, loss: torch.Tensor) -> None:
@@ -375,22 +277,24 @@ def calc_cifar(
 
 
 def build_summary(path: str, *, output: str | None = None, input_size: int | None = None) -> str:
-    """A text summary of the backbone built from a spec file: layers, connections, parameters."""
+    """A text summary of the backbone a spec file builds (layers, connections, parameters, output shape),
+    from the wiring and the convolution arithmetic: nothing is built or run, so it takes a moment even for
+    networks too large to run on a laptop."""
     spec = ArchitectureSpec.load(path)
     output = output or spec.layers[-1].name
-    backbone = Backbone(spec, output=output)
+    layers, conns, indices = prepare(spec, output=output)
     size = input_size or spec.input_width
-    with torch.no_grad():
-        shape = tuple(backbone.eval()(torch.zeros(1, spec.input_channels, size, size)).shape)
+    width = spatial_sizes(spec.input_name, layers, conns, size)[output]
+    channels = {layer.name: layer.channels for layer in layers}
+    weights = [len(idx) * channels[conn.post] * conn.kernel**2 for conn, idx in zip(conns, indices)]
+    parameters = sum(weights) + sum(channels[conn.post] for conn in conns) + 2 * sum(channels.values())
     lines = [
-        f"CALC backbone from {path}: {len(backbone.layer_names)} layers, {len(backbone.convs)} convolutions, "
-        f"{sum(p.numel() for p in backbone.parameters()):,} parameters; output {output} {shape} "
-        f"for a {size} px input"
+        f"CALC backbone from {path}: {len(layers)} layers, {len(conns)} convolutions, {parameters:,} parameters; "
+        f"output {output} (1, {channels[output]}, {width}, {width}) for a {size} px input"
     ]
-    for k, (conn, conv) in enumerate(zip(backbone.connections, backbone.convs)):
-        density = backbone.masks[k].float().mean().item()
+    for conn, idx, n in zip(conns, indices, weights):
         lines.append(
-            f"  {conn.name:32s} in {conv.in_channels:5d} out {conv.out_channels:5d} "
-            f"kernel {conv.kernel_size[0]:3d} stride {conv.stride[0]} density {density:.3f}"
+            f"  {conn.name:32s} in {len(idx):5d} out {channels[conn.post]:5d} "
+            f"kernel {conn.kernel:3d} stride {conn.stride} density {mask_density(n, conn.sigma):.3f}"
         )
     return "\n".join(lines)
