@@ -1,9 +1,10 @@
 """Which of the equivalent convolution routes to take for one input on this machine.
 
 The routes give the same sums up to float32 rounding, so the choice is one of speed only. On CPUs a
-weight whose kernels each read one input channel is convolved one input channel at a time
-(`kernels.grouped`), and float32 inputs with kernels much larger than the stride go through the
-frequency domain (`kernels.spectral`). On GPUs cuDNN already runs the one full convolution fast, so
+weight whose kernels each read one input channel may be convolved one input channel at a time
+(`kernels.grouped`), and float32 inputs may go through the frequency domain (`kernels.spectral`);
+which is faster is measured (`kernels.calibration`), and these shape rules are what
+BRAINLIKE_FAST_PATHS=on takes instead. On GPUs cuDNN already runs the one full convolution fast, so
 "auto" leaves it alone; "fft" forces the frequency domain on any device, "direct" turns it off.
 """
 
@@ -34,14 +35,15 @@ def use_groups(x: torch.Tensor, algorithm: str) -> bool:
     return x.device.type == "cpu" or algorithm == "fft"
 
 
+def spectral_possible(x: torch.Tensor) -> bool:
+    """Whether the frequency-domain route is a candidate for x: float32 CPU inputs outside autocast."""
+    return x.device.type == "cpu" and x.dtype == torch.float32 and not torch.is_autocast_enabled("cpu")
+
+
 def use_fft(x: torch.Tensor, *, kernel_size: int, stride: int, algorithm: str) -> bool:
-    """Whether x goes through the frequency domain: forced by `algorithm`, or, for "auto", float32 CPU
-    inputs outside autocast when the kernels are large enough for it to pay."""
+    """The shape rule: whether x goes through the frequency domain, forced by `algorithm`, or, for
+    "auto", when it is possible and the kernels are large enough for it to do clearly less arithmetic.
+    `kernels.calibration` measures instead unless BRAINLIKE_FAST_PATHS=on."""
     if algorithm != "auto":
         return algorithm == "fft"
-    return (
-        x.device.type == "cpu"
-        and x.dtype == torch.float32
-        and not torch.is_autocast_enabled("cpu")
-        and worth_it(kernel_size, stride)
-    )
+    return spectral_possible(x) and worth_it(kernel_size, stride)

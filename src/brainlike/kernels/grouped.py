@@ -4,7 +4,8 @@ When every kernel of a weight (out, in, k, k) is zero on all input channels but 
 convolution spends most of its work multiplying those zeros (two thirds of it on RGB images).
 Grouping the output channels by the input channel they read, and convolving each input channel with
 only its own kernels, gives the same sums in another order. `kernels.dispatch` decides when this
-pays and whether each group goes through the frequency domain (`kernels.spectral`).
+pays and whether each group goes through the frequency domain (`kernels.spectral`), by measurement
+(`kernels.calibration`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from brainlike.kernels.dispatch import use_fft, use_groups
+from brainlike.kernels.calibration import batch_class, choose
+from brainlike.kernels.dispatch import spectral_possible, use_fft, use_groups
 from brainlike.kernels.spectral import SpectralCorrelation
 
 
@@ -81,19 +83,36 @@ class GroupedConv2d:
         padding: int,
         algorithm: str = "auto",
     ) -> torch.Tensor:
+        def full() -> torch.Tensor:
+            return F.conv2d(x, weight[channels], stride=stride, padding=padding)
+
         split = self.groups(weight, channels) if use_groups(x, algorithm) else None
         if split is None:
-            return F.conv2d(x, weight[channels], stride=stride, padding=padding)
+            return full()
+        k = weight.shape[-1]
+        fft_rule = use_fft(x, kernel_size=k, stride=stride, algorithm=algorithm)
+        if algorithm == "fft":
+            return self._grouped(x, split, stride, padding, fft=True)
+        routes = {"direct": full, "grouped": lambda: self._grouped(x, split, stride, padding, fft=False)}
+        if algorithm == "auto" and spectral_possible(x):
+            routes["fft"] = lambda: self._grouped(x, split, stride, padding, fft=True)
+        shape_class = (batch_class(len(x)), *x.shape[1:], split.channels, k, stride, str(x.dtype))
+        route = choose("grouped", shape_class, routes, rule="fft" if fft_rule else "grouped")
+        return routes[route]()
+
+    @staticmethod
+    def _grouped(x: torch.Tensor, split: ChannelGroups, stride: int, padding: int, *, fft: bool) -> torch.Tensor:
         height, width = x.shape[-2:]
-        k, s, p = weight.shape[-1], stride, padding
-        out = x.new_empty(x.shape[0], split.channels, (height + 2 * p - k) // s + 1, (width + 2 * p - k) // s + 1)
-        fft = use_fft(x, kernel_size=k, stride=s, algorithm=algorithm)
+        k = split.groups[0][2].shape[-1]
+        size = ((height + 2 * padding - k) // stride + 1, (width + 2 * padding - k) // stride + 1)
+        out = x.new_empty(x.shape[0], split.channels, *size)
         for c, rows, kernels in split.groups:
             if fft:
                 first = 0
-                for chunk in split.spectral(c, kernels, height=height, width=width, stride=s, padding=p)(x[:, c]):
+                geometry = dict(height=height, width=width, stride=stride, padding=padding)
+                for chunk in split.spectral(c, kernels, **geometry)(x[:, c]):
                     out.narrow(0, first, len(chunk)).index_copy_(1, rows, chunk)
                     first += len(chunk)
             else:
-                out.index_copy_(1, rows, F.conv2d(x[:, c : c + 1], kernels, stride=s, padding=p))
+                out.index_copy_(1, rows, F.conv2d(x[:, c : c + 1], kernels, stride=stride, padding=padding))
         return out

@@ -6,13 +6,16 @@ pair of input and output channels instead of direct convolution's 36, so the cha
 almost all of the work for wide layers, becomes 16 matrix products 2.25x smaller. The transforms are
 exact in real arithmetic; in float32 the outputs differ from direct convolution by a few 1e-6 of their
 largest value. cuDNN chooses Winograd kernels by itself, and oneDNN does not on AVX2 CPUs, hence this
-path: CPU, float32, no autograd, no autocast, at least MIN_CHANNELS channels.
+path: CPU, float32, no autograd, no autocast, at least MIN_CHANNELS channels, and only where it is faster
+than oneDNN's convolution on the running machine (`kernels.calibration`).
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
+from brainlike.kernels.calibration import batch_class, choose
 
 _B_T = ((1.0, 0.0, -1.0, 0.0), (0.0, 1.0, 1.0, 0.0), (0.0, -1.0, 1.0, 0.0), (0.0, 1.0, 0.0, -1.0))
 _G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
@@ -94,9 +97,18 @@ class SharedKernel3x3:
         self.weight, self.calls = weight, calls
         self.kernel: torch.Tensor | None = None
 
+    def transformed(self) -> torch.Tensor:
+        """The kernel in the Winograd domain, transformed on first use in this forward pass."""
+        if self.kernel is None:
+            self.kernel = transform_kernel(self.weight)
+        return self.kernel
+
     def __call__(self, x: torch.Tensor, stride: int = 1) -> torch.Tensor:
-        if stride == 1 and tile_count(x) * self.calls >= MIN_TILES and applies(x, self.weight):
-            if self.kernel is None:
-                self.kernel = transform_kernel(self.weight)
-            return conv3x3(x, self.kernel)
-        return F.conv2d(x, self.weight, stride=stride, padding=1)
+        def direct() -> torch.Tensor:
+            return F.conv2d(x, self.weight, stride=stride, padding=1)
+
+        if stride != 1 or tile_count(x) * self.calls < MIN_TILES or not applies(x, self.weight):
+            return direct()
+        routes = {"direct": direct, "winograd": lambda: conv3x3(x, self.transformed())}
+        shape_class = (batch_class(len(x)), *x.shape[1:], self.weight.shape[0])
+        return routes[choose("winograd", shape_class, routes, rule="winograd")]()
