@@ -6,6 +6,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from brainlike.analysis.stats import model_stats
+from brainlike.kernels.calibration import forced as fast_paths
 from brainlike.registry import Area, create_model, list_models, model_card
 from brainlike.reports import markdown_table
 
@@ -49,7 +50,7 @@ def flops_per_step(model, input_size: int) -> list[int] | None:
         return None
     last_tap = dict(model.named_modules())[list(card.areas[-1].taps.values())[-1]]
     marks = []
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
+    with FlopCounterMode(display=False) as counter, torch.no_grad(), fast_paths("off"):
         handle = last_tap.register_forward_hook(lambda *_: marks.append(counter.get_total_flops()))
         try:
             model.eval()(torch.zeros(1, 3, input_size, input_size))

@@ -81,3 +81,24 @@ def test_every_mode_computes_the_direct_convolution(monkeypatch, mode):
     image = torch.rand(2, 3, 40, 40)
     grouped = GroupedConv2d()(image, gabor, stride=2, padding=4)
     assert torch.allclose(grouped, F.conv2d(image, gabor, stride=2, padding=4), atol=1e-4)
+
+
+def test_forced_mode_overrides_the_environment_inside_its_block(monkeypatch):
+    monkeypatch.setenv(calibration.ENV, "on")
+    fast = routes({"direct": 0.0, "fast": 0.0}, {})
+    with calibration.forced("off"):
+        assert calibration.choose("p", (1,), fast, rule="fast") == "direct"
+    assert calibration.choose("p", (1,), fast, rule="fast") == "fast"
+
+
+def test_flops_are_counted_on_the_direct_algorithm(monkeypatch):
+    from brainlike import create_model
+    from brainlike.analysis.stats import count_flops
+
+    model = create_model("vonenet_alexnet")  # its VOne block takes the frequency domain under "on"
+    x = torch.zeros(1, 3, 224, 224)
+    counts = []
+    for mode in ("off", "on"):
+        monkeypatch.setenv(calibration.ENV, mode)
+        counts.append(count_flops(model, x)[0])
+    assert counts[0] == counts[1]

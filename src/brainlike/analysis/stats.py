@@ -1,7 +1,7 @@
 """Architecture statistics: parameters, FLOPs, output shapes and receptive fields per area.
 
 FLOPs are counted by torch's FlopCounterMode (a multiply-add counts as two FLOPs; convolutions and
-matrix products only). Receptive fields are measured, not derived by hand: the gradient of an area's
+matrix products only) on the direct algorithm, whatever fast path the machine would take. Receptive fields are measured, not derived by hand: the gradient of an area's
 centre unit (last step) with respect to the input is non-zero exactly on the pixels that can reach
 it. Normalisation layers that pool over space (GroupNorm, LayerNorm, InstanceNorm) would make every
 unit depend on every pixel, so they are bypassed while measuring; the result is the receptive field of
@@ -17,6 +17,7 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from brainlike.kernels.calibration import forced as fast_paths
 from brainlike.recording import card_of, record
 from brainlike.transforms import pixels_to_degrees
 
@@ -49,7 +50,7 @@ def param_count(model: nn.Module) -> int:
 
 def module_flops(model: nn.Module, x: torch.Tensor) -> tuple[int, dict[str, int]]:
     """Total FLOPs of one forward pass on `x`, and FLOPs per module path (each module called in the pass)."""
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
+    with FlopCounterMode(display=False) as counter, torch.no_grad(), fast_paths("off"):
         was_training = model.training
         model.eval()
         try:

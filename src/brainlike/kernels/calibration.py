@@ -8,14 +8,16 @@ for each shape class and thread count, and the fastest kept; a fast path must be
 `MARGIN` to be taken.
 
 `BRAINLIKE_FAST_PATHS` (read at each choice): "auto" (default) measures; "on" takes the route the shape
-rules pick, without measuring; "off" always takes the direct route.
+rules pick, without measuring; "off" always takes the direct route. `forced(mode)` does the same for a
+block of code (FLOP counts run the direct algorithm whatever fast path a machine would take).
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -40,13 +42,28 @@ class Decision:
 
 
 _DECISIONS: dict[tuple, Decision] = {}
+_FORCED: list[str] = []
 
 
 def mode() -> str:
+    if _FORCED:
+        return _FORCED[-1]
     value = os.environ.get(ENV, "auto").strip().lower()
     if value not in MODES:
         raise BrainlikeError(f"{ENV} must be one of {', '.join(MODES)}, not {value!r}")
     return value
+
+
+@contextmanager
+def forced(value: str) -> Iterator[None]:
+    """Take every choice inside the block in mode `value` ("auto", "on" or "off"), whatever the environment."""
+    if value not in MODES:
+        raise BrainlikeError(f"fast-path mode must be one of {', '.join(MODES)}, not {value!r}")
+    _FORCED.append(value)
+    try:
+        yield
+    finally:
+        _FORCED.pop()
 
 
 def batch_class(batch: int) -> int:
