@@ -108,3 +108,13 @@ def test_cornet_s_time_bins_follow_brain_score():
     assert card.area("IT").time_bins == ((100, 200), (200, 300))
     assert layer_name("V4", 3) == "V4.output-t3"
     assert card.region_map() == {"V1": "V1", "V2": "V2", "V4": "V4", "IT": "IT"}
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_the_card_describes_the_head_that_was_built(name):
+    with torch.device("meta" if name in HEAVY else "cpu"), torch.no_grad():
+        model = create_model(name, num_classes=7).eval()
+        size = _size(model.card)
+        logits = model(torch.zeros(1, 3, size, size))
+    assert model.card.num_classes == 7 == logits.shape[-1]
+    assert model.card == model_card(name, num_classes=7)

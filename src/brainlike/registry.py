@@ -175,10 +175,12 @@ def list_models(pattern: str | None = None) -> list[str]:
 
 
 def model_card(name: str, **config: Any) -> ModelCard:
-    """The card of `name` for the given constructor arguments (defaults when none are given)."""
+    """The card of `name` for the given constructor arguments (defaults when none are given): a head built
+    with `num_classes` is described with that many classes."""
     source = _entry(name).card
     card = source(**config) if callable(source) else source
-    return replace(card, name=name, config=dict(config))
+    classes = config.get("num_classes", card.num_classes)
+    return replace(card, name=name, config=dict(config), num_classes=classes)
 
 
 def create_model(name: str, pretrained: bool | str = False, **overrides: Any) -> nn.Module:

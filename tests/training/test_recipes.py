@@ -121,3 +121,18 @@ def test_renamed_recipe_fields_are_still_read_with_a_warning():
     assert (old.input_size, old.preprocessing) == (24, "half")
     with pytest.warns(DeprecationWarning):
         assert load_recipe("digits").replace(image_size=12).input_size == 12
+
+
+def test_overrides_are_read_by_their_declared_types():
+    recipe = apply_overrides(load_recipe("digits"), parse_overrides(["lr=1e-3", "weight_decay=5e-4", "epochs=3"]))
+    assert (recipe.lr, recipe.weight_decay, recipe.epochs) == (1e-3, 5e-4, 3)
+    assert apply_overrides(recipe, {"milestones": [30, 60]}).milestones == (30, 60)
+    assert apply_overrides(recipe, {"input_size": None}).input_size is None
+    for bad, message in (
+        ("lr=abc", "lr must be a number, not 'abc'"),
+        ("epochs=2.5", "epochs must be an integer, not 2.5"),
+        ("class_weights=3", "class_weights must be true or false, not 3"),
+        ("nesterov=yes please", "nesterov must be true or false"),
+    ):
+        with pytest.raises(BrainlikeError, match=message):
+            apply_overrides(recipe, parse_overrides([bad]))

@@ -146,3 +146,15 @@ def test_corrupt_image_stops_training_unless_skipped(tmp_path):
             TinyRecurrent(num_classes=2), root, recipe=recipe, output=tmp_path / "b", progress=False, skip_bad=True
         )
     assert result.steps == 3 and result.val.images == 8
+
+
+def test_a_folder_holding_another_run_is_refused_unless_resumed_or_overwritten(digits16, tmp_path):
+    recipe = load_recipe("digits").replace(input_size=16, batch_size=64, epochs=1)
+    train(TinyRecurrent(), digits16, recipe=recipe, output=tmp_path, progress=False)
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(BrainlikeError, match="holds another run .*--resume.*--overwrite"):
+        train(TinyRecurrent(), digits16, recipe=recipe, output=tmp_path, progress=False)
+    result = train(TinyRecurrent(), digits16, recipe=recipe, output=tmp_path, overwrite=True, progress=False)
+    assert result.epochs == 1 and (tmp_path / "notes.txt").read_text() == "mine"
+    with pytest.raises(BrainlikeError, match="--resume continues the run in the folder given with -o"):
+        train("cornet_z", "digits", resume=True)

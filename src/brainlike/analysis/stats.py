@@ -1,11 +1,12 @@
 """Architecture statistics: parameters, FLOPs, output shapes and receptive fields per area.
 
 FLOPs are counted by torch's FlopCounterMode (a multiply-add counts as two FLOPs; convolutions and
-matrix products only) on the direct algorithm, whatever fast path the machine would take. Receptive fields are measured, not derived by hand: the gradient of an area's
-centre unit (last step) with respect to the input is non-zero exactly on the pixels that can reach
-it. Normalisation layers that pool over space (GroupNorm, LayerNorm, InstanceNorm) would make every
-unit depend on every pixel, so they are bypassed while measuring; the result is the receptive field of
-the convolutional geometry, which is what "RF size" means for these models.
+matrix products only) on the direct algorithm, whatever fast path the machine would take. Receptive
+fields are measured, not derived by hand: the gradient of an area's centre unit (last step) with respect
+to the input is non-zero exactly on the pixels that can reach it. Normalisation layers that pool over
+space (GroupNorm, LayerNorm, InstanceNorm) would make every unit depend on every pixel, so they are
+bypassed while measuring; the result is the receptive field of the convolutional geometry, which is
+what "RF size" means for these models.
 """
 
 from __future__ import annotations

@@ -49,6 +49,7 @@ def add_train(sub) -> None:
         default=False,
         help="continue from OUTPUT/latest.pt, or from the checkpoint given",
     )
+    p.add_argument("--overwrite", action="store_true", help="start again in an output folder that holds another run")
     add_device(p)
     p.add_argument("--skip-bad", action="store_true", help="skip unreadable images instead of stopping")
     p.add_argument("--max-steps", type=int, help="stop after this many training steps (smoke tests)")
@@ -71,6 +72,7 @@ def _train(args) -> None:
         overrides=overrides,
         output=args.output,
         resume=args.resume,
+        overwrite=args.overwrite,
         device=args.device,
         pretrained=args.pretrained,
         skip_bad=args.skip_bad,

@@ -54,7 +54,7 @@ def build_for_dataset(
             config.setdefault("num_classes", dataset.num_classes)
         model = create_model(name, pretrained=pretrained, **config)
         settings = {}
-    classes = model.card.num_classes if "num_classes" not in model.card.config else model.card.config["num_classes"]
+    classes = model.card.num_classes
     if classes != dataset.num_classes:
         raise BrainlikeError(f"{name} has {classes} outputs but the dataset has {dataset.num_classes} classes")
     return model, settings

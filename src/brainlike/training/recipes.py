@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import types
+import typing
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +93,43 @@ def _plain(value):
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(Recipe)}
+TYPES = typing.get_type_hints(Recipe)
+_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+
+
+def _typed(key: str, value: Any, kind: Any, origin: str) -> Any:
+    """`value` as the declared type of field `key` (YAML 1.1 reads 1e-3 as a string; sizes must be whole)."""
+    options = typing.get_args(kind) if typing.get_origin(kind) in (typing.Union, types.UnionType) else (kind,)
+    if value is None and type(None) in options:
+        return None
+    base = next(t for t in options if t is not type(None))
+    if typing.get_origin(base) is tuple:
+        item = typing.get_args(base)[0]
+        values = value if isinstance(value, (list, tuple)) else [value]
+        return tuple(_typed(key, v, item, origin) for v in values)
+    converted = _convert(value, base)
+    if converted is None:
+        raise BrainlikeError(f"{origin}: {key} must be {_NAMES.get(base, base.__name__)}, not {value!r}")
+    return converted
+
+
+def _convert(value: Any, base: type) -> Any:
+    """`value` as `base`, or None when it is not one (a bool is not a number; 2.5 is not an integer)."""
+    if base is bool:
+        return value if isinstance(value, bool) else None
+    if base is str:
+        return value if isinstance(value, str) else None
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if base is int:
+        return int(number) if number.is_integer() else None
+    return number
+
+
 CHOICES = {
     "optimizer": ("sgd", "adam"),
     "schedule": ("constant", "step", "multistep", "warmup_plateau_fit"),
@@ -117,10 +156,9 @@ def recipe_from_dict(values: Mapping[str, Any], origin: str = "recipe") -> Recip
         raise BrainlikeError(f"{origin}: unknown field(s) {', '.join(unknown)}; known: {', '.join(FIELDS)}")
     clean = {}
     for key, value in values.items():
-        if key in ("models", "milestones") and value is not None:
-            value = tuple(value) if isinstance(value, (list, tuple)) else (value,)
         if key == "find_unused_parameters" and isinstance(value, bool):
             value = str(value).lower()
+        value = _typed(key, value, TYPES[key], origin)
         if key in CHOICES and value not in CHOICES[key]:
             raise BrainlikeError(f"{origin}: {key} must be one of {', '.join(CHOICES[key])}, not {value!r}")
         clean[key] = value
@@ -136,6 +174,10 @@ def _check(recipe: Recipe, origin: str) -> None:
         raise BrainlikeError(f"{origin}: epochs must be at least 1")
     if recipe.batch_size < 1 or recipe.lr <= 0:
         raise BrainlikeError(f"{origin}: batch_size and lr must be positive")
+    if recipe.input_size is not None and recipe.input_size < 1:
+        raise BrainlikeError(f"{origin}: input_size must be at least 1 pixel (or null for the model card's)")
+    if recipe.workers < 0:
+        raise BrainlikeError(f"{origin}: workers must be 0 or more")
 
 
 def available_recipes() -> list[str]:

@@ -9,6 +9,7 @@ uninterrupted run would have given.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -18,7 +19,7 @@ import torch.nn as nn
 from brainlike.data import LabeledImages, has_split, open_dataset
 from brainlike.errors import BrainlikeError
 from brainlike.runtime.checkpoints import load_checkpoint
-from brainlike.runtime.distributed import setup, teardown
+from brainlike.runtime.distributed import barrier, setup, teardown
 from brainlike.runtime.model_setup import build_for_dataset
 from brainlike.training.recipes import Recipe, apply_overrides, load_recipe, recipe_for_model, recipe_from_dict
 from brainlike.training.trainer import Trainer, TrainResult
@@ -46,6 +47,7 @@ def train(
     overrides: Mapping[str, Any] | None = None,
     output: str | Path | None = None,
     resume: bool | str | Path = False,
+    overwrite: bool = False,
     device: str | None = None,
     pretrained: bool | str = False,
     skip_bad: bool = False,
@@ -59,13 +61,21 @@ def train(
     `recipe` is a recipe name, a YAML path or a Recipe (default: the model's published recipe);
     `overrides` change any of its fields. The model gets one output per class of the dataset.
     Under torchrun this runs as one process of a DDP job. `resume` continues from `output/latest.pt`
-    (True) or from a given checkpoint file, with the recipe stored in it (overrides still apply).
+    (True) or from a given checkpoint file, with the recipe stored in it (overrides still apply). A
+    folder that holds another run is refused unless `resume` continues it or `overwrite` clears it first.
     """
+    name = model if isinstance(model, str) else None
+    if resume is True and output is None:
+        raise BrainlikeError("--resume continues the run in the folder given with -o; give it")
+    output = Path(output) if output is not None else Path("runs") / (name or type(model).__name__.lower())
     context = setup(device)
     try:
+        claim_folder(output, resume=bool(resume), overwrite=overwrite, context=context)
         checkpoint = None
         if resume:
-            checkpoint = load_checkpoint(Path(output) / "latest.pt" if resume is True else resume)
+            checkpoint = load_checkpoint(output / "latest.pt" if resume is True else resume)
+            if name is not None and checkpoint.get("model_name") not in (None, name):
+                raise BrainlikeError(f"{output} holds a run of {checkpoint['model_name']}, not of {name}")
             base = recipe_from_dict(checkpoint["recipe"], origin="checkpoint recipe")
             model_config = {**checkpoint["model_config"], **model_config}
             chosen = apply_overrides(base, overrides or {})
@@ -80,12 +90,9 @@ def train(
             train_set = open_dataset(data, "train", skip_bad=skip_bad, digits_size=size)
             val_set = _optional_split(data, skip_bad, size)
         torch.manual_seed(chosen.seed)
-        name = model if isinstance(model, str) else None
         if name is not None:
             model, _ = build_for_dataset(name, train_set, pretrained=pretrained, **model_config)
             model_config = dict(model.card.config)
-        if output is None:
-            output = Path("runs") / (name or type(model).__name__.lower())
         trainer = Trainer(
             model,
             train_set,
@@ -102,6 +109,27 @@ def train(
         return trainer.fit(max_steps=max_steps, on_step=on_step)
     finally:
         teardown(context)
+
+
+RUN_FILES = ("latest.pt", "log.csv", "recipe.yaml", "model.safetensors", "report", "tensorboard")
+
+
+def claim_folder(output: Path, *, resume: bool, overwrite: bool, context) -> None:
+    """Make sure a new run does not write into another run's folder: refuse, or with `overwrite` remove the
+    files a run writes there (nothing else in the folder)."""
+    held = sorted(p.name for p in output.glob("*") if p.name in RUN_FILES or p.name.startswith("epoch_"))
+    if not held or resume:
+        return
+    if not overwrite:
+        raise BrainlikeError(
+            f"{output} holds another run ({', '.join(held)}); continue it with --resume, "
+            "start it again with --overwrite, or choose another -o"
+        )
+    if context.is_main:
+        for name in held:
+            path = output / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    barrier(context)
 
 
 def _optional_split(data, skip_bad: bool, size: int) -> LabeledImages | None:
