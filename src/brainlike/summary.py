@@ -6,6 +6,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from brainlike.analysis.stats import model_stats
+from brainlike.errors import BrainlikeError
 from brainlike.kernels.calibration import forced as fast_paths
 from brainlike.registry import Area, create_model, list_models, model_card
 from brainlike.reports import markdown_table
@@ -13,8 +14,11 @@ from brainlike.reports import markdown_table
 
 def models_table(pattern: str | None = None) -> str:
     """A Markdown table of every registered model (the README's model table is this output)."""
+    names = list_models(pattern)
+    if not names:
+        raise BrainlikeError(f"no registered model matches {pattern!r}; `brainlike models` lists them all")
     rows = []
-    for name in list_models(pattern):
+    for name in names:
         card = model_card(name)
         steps = "/".join(str(a.steps) for a in card.areas)
         rows.append(

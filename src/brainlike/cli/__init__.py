@@ -15,6 +15,7 @@ from brainlike.cli.calc import add_calc
 from brainlike.cli.features import add_compare, add_extract
 from brainlike.cli.inspect import add_classify, add_info, add_models
 from brainlike.cli.measures import add_robustness, add_v1
+from brainlike.cli.options import Parser
 from brainlike.cli.training import add_evaluate, add_train
 from brainlike.errors import BrainlikeError
 
@@ -48,7 +49,7 @@ COMMANDS = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="brainlike", description=__doc__.splitlines()[0])
+    parser = Parser(prog="brainlike", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"brainlike {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in COMMANDS:

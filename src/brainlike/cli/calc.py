@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from brainlike.cli.options import add_seed
+from brainlike.cli.options import add_seed, at_least
 
 
 def add_calc(sub) -> None:
@@ -12,8 +12,8 @@ def add_calc(sub) -> None:
     fit.add_argument("system", help="a System JSON file, or ventral | dorsal | macaque")
     fit.add_argument("-o", "--output", required=True)
     fit.add_argument("--method", default="lsq", choices=["lsq", "lbfgs", "adam"])
-    fit.add_argument("--max-cumulative-stride", type=int, default=32)
-    fit.add_argument("--best-of", type=int, default=10)
+    fit.add_argument("--max-cumulative-stride", type=at_least(1), default=32, help="(default 32)")
+    fit.add_argument("--best-of", type=at_least(1), default=10, help="stride searches to keep the best of (default 10)")
     add_seed(fit)
     fit.add_argument("--resume", action="store_true", help="continue from OUTPUT/checkpoint.pt")
     build = calc.add_parser("build", help="summary of the module built from network.json")

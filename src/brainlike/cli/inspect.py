@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from brainlike.cli.options import add_batch_size, add_device, add_pretrained
+from brainlike.cli.options import add_batch_size, add_device, add_pretrained, at_least
 
 
 def add_models(sub) -> None:
@@ -20,7 +20,7 @@ def _models(args) -> None:
 def add_info(sub) -> None:
     p = sub.add_parser("info", help="card, parameters, FLOPs, shapes and receptive fields of a model")
     p.add_argument("name")
-    p.add_argument("--input-size", type=int, help="input size in pixels (default: the card's)")
+    p.add_argument("--input-size", type=at_least(1), help="input size in pixels (default: the card's)")
     p.set_defaults(handler=_info)
 
 
@@ -37,7 +37,7 @@ def add_classify(sub) -> None:
     add_pretrained(p)
     add_device(p)
     add_batch_size(p)
-    p.add_argument("--topk", type=int, default=5)
+    p.add_argument("--topk", type=at_least(1), default=5, help="labels per image (default 5)")
     p.add_argument(
         "--steps",
         choices=["last", "all"],

@@ -14,6 +14,29 @@ from brainlike.precision import PRECISIONS
 DEFAULTS = {"pretrained": True, "device": "auto", "precision": "fp32", "batch_size": 64, "workers": None, "seed": 0}
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with the one-line errors the rest of the command prints (status 2, no usage block)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def at_least(minimum: int):
+    """An argparse type: an integer >= minimum, else one clear line."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, not {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
 def pretrained_value(value: str):
     """--pretrained: 'true'/'false', a weight tag, or a path."""
     lowered = value.lower()
@@ -40,17 +63,20 @@ def add_device(p: argparse.ArgumentParser) -> None:
     )
 
 
-def add_precision(p: argparse.ArgumentParser, default=DEFAULTS["precision"]) -> None:
-    p.add_argument("--precision", choices=PRECISIONS, default=default, help="numeric precision (default fp32)")
+def add_precision(p: argparse.ArgumentParser, default=DEFAULTS["precision"], choices=PRECISIONS) -> None:
+    p.add_argument("--precision", choices=choices, default=default, help="numeric precision (default fp32)")
 
 
 def add_batch_size(p: argparse.ArgumentParser, default=DEFAULTS["batch_size"]) -> None:
-    p.add_argument("--batch-size", type=int, default=default, help=f"images per batch (default {default})")
+    p.add_argument("--batch-size", type=at_least(1), default=default, help=f"images per batch (default {default})")
 
 
 def add_workers(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--workers", type=int, default=DEFAULTS["workers"], help="image decoding processes (default: the spare cores)"
+        "--workers",
+        type=at_least(0),
+        default=DEFAULTS["workers"],
+        help="image decoding processes (default: the spare cores)",
     )
 
 
@@ -58,11 +84,11 @@ def add_seed(p: argparse.ArgumentParser, default=DEFAULTS["seed"]) -> None:
     p.add_argument("--seed", type=int, default=default, help=f"random seed (default {default})")
 
 
-def add_running(p: argparse.ArgumentParser) -> None:
+def add_running(p: argparse.ArgumentParser, precisions=PRECISIONS) -> None:
     """The options of every command that runs a model over many images."""
     add_pretrained(p)
     add_device(p)
-    add_precision(p)
+    add_precision(p, choices=precisions)
     add_batch_size(p)
     add_workers(p)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from brainlike.cli.options import add_device, add_pretrained, add_running
+from brainlike.cli.options import add_device, add_pretrained, add_running, at_least
 from brainlike.precision import PRECISIONS
 
 
@@ -19,11 +19,13 @@ def add_train(sub) -> None:
     p.add_argument("name")
     p.add_argument("--data", required=True, help="dataset folder (image folders, CIFAR, Tiny-ImageNet) or 'digits'")
     p.add_argument("--recipe", help="recipe name or YAML path (default: the model's published recipe)")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int, help="global batch size, over all processes (default: the recipe's)")
-    p.add_argument("--lr", type=float)
+    p.add_argument("--epochs", type=at_least(1), help="epochs (default: the recipe's)")
+    p.add_argument(
+        "--batch-size", type=at_least(1), help="global batch size, over all processes (default: the recipe's)"
+    )
+    p.add_argument("--lr", type=float, help="learning rate (default: the recipe's)")
     p.add_argument("--precision", choices=PRECISIONS, help="numeric precision (default: the recipe's)")
-    p.add_argument("--workers", type=int, help="loader processes (default: the recipe's)")
+    p.add_argument("--workers", type=at_least(0), help="loader processes (default: the recipe's)")
     p.add_argument("--seed", type=int, help="random seed (default: the recipe's)")
     p.add_argument(
         "--set",
@@ -52,7 +54,7 @@ def add_train(sub) -> None:
     p.add_argument("--overwrite", action="store_true", help="start again in an output folder that holds another run")
     add_device(p)
     p.add_argument("--skip-bad", action="store_true", help="skip unreadable images instead of stopping")
-    p.add_argument("--max-steps", type=int, help="stop after this many training steps (smoke tests)")
+    p.add_argument("--max-steps", type=at_least(1), help="stop after this many training steps (smoke tests)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=_train)
 
@@ -93,7 +95,9 @@ def add_evaluate(sub) -> None:
     p.add_argument("name")
     p.add_argument("--data", required=True, help="dataset folder or 'digits'")
     p.add_argument("--split", default="val")
-    p.add_argument("--input-size", type=int, help="input size in pixels (default: the checkpoint's or the card's)")
+    p.add_argument(
+        "--input-size", type=at_least(1), help="input size in pixels (default: the checkpoint's or the card's)"
+    )
     p.add_argument("--transform", help="resize_center_crop, squash, none, imagenet_then_resize")
     add_running(p)
     p.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE")

@@ -21,13 +21,13 @@ class Digits(LabeledImages):
     def __init__(self, *, split: str = "train", size: int = 32):
         from sklearn.datasets import load_digits
 
-        if split not in ("train", "val", "test"):
+        if split not in ("train", "val"):
             raise BrainlikeError(f"digits has the splits train and val, not {split!r}")
         if size < 8:
             raise BrainlikeError(f"digits are 8 x 8 pixels; size must be at least 8, not {size}")
         bunch = load_digits()
         index = torch.arange(len(bunch.target))
-        keep = index % VAL_EVERY == 0 if split != "train" else index % VAL_EVERY != 0
+        keep = index % VAL_EVERY == 0 if split == "val" else index % VAL_EVERY != 0
         images = torch.from_numpy(bunch.images).float()[keep] / 16.0
         images = F.interpolate(images[:, None], size=(size, size), mode="bilinear", align_corners=False)
         self.images = (images.clamp(0, 1) * 255).round().to(torch.uint8).expand(-1, 3, -1, -1).contiguous()

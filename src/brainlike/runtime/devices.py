@@ -6,11 +6,19 @@ import os
 
 import torch
 
+from brainlike.errors import BrainlikeError
+
 
 def pick_device(name: str | None, local_rank: int = 0) -> torch.device:
+    """The device `name` means: "auto" or None is the local rank's GPU when there is one, else the CPU."""
     if name in (None, "auto"):
         return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise BrainlikeError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise BrainlikeError(f"device {name!r}: no CUDA GPU is available here; use auto or cpu")
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", local_rank)
     return device

@@ -1,0 +1,46 @@
+"""Every mistake a user can make on the command line is one line on stderr and exit status 2."""
+
+import pytest
+import torch
+
+from brainlike.cli import main
+
+RANDOM = ["--pretrained", "false"]  # nothing here may try to download weights
+MISTAKES = {
+    "batch size 0": (["extract", "cornet_z", "imgs", "-o", "f.h5", "--batch-size", "0"], "must be at least 1"),
+    "negative workers": (["extract", "cornet_z", "imgs", "-o", "f.h5", "--workers", "-1"], "must be at least 0"),
+    "a precision extract cannot run": (["extract", "cornet_z", "imgs", "-o", "f.h5", "--precision", "fp16"], "fp16"),
+    "evaluate batch 0": (["evaluate", "cornet_z", "--data", "digits", "--batch-size", "0", *RANDOM], "at least 1"),
+    "negative top-k": (["classify", "cornet_z", "a.png", "--topk", "-1"], "--topk: must be at least 1"),
+    "negative input size": (["info", "cornet_z", "--input-size", "-5"], "--input-size: must be at least 1"),
+    "an unknown device": (["evaluate", "cornet_z", "--data", "digits", "--device", "gpu", *RANDOM], "unknown device"),
+    "no model matches": (["models", "nothing*"], "no registered model matches 'nothing*'"),
+    "no test split": (["evaluate", "cornet_z", "--data", "digits", "--split", "test", *RANDOM], "train and val"),
+    "resume without a folder": (["train", "cornet_z", "--data", "digits", "--resume"], "folder given with -o"),
+    "a wrongly typed override": (["train", "cornet_z", "--data", "digits", "--set", "lr=abc"], "lr must be a number"),
+    "epochs 0": (["train", "cornet_z", "--data", "digits", "--epochs", "0"], "--epochs: must be at least 1"),
+    "an unknown subcommand": (["nosuch"], "invalid choice: 'nosuch'"),
+    "an unknown model": (["info", "cornet_zz"], "unknown model 'cornet_zz'"),
+}
+
+
+def run(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as stop:  # argparse's own errors
+        return stop.code
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_one_line_and_status_2(mistake, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv, expected = MISTAKES[mistake]
+    assert run(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("brainlike") and expected in err[0], err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="asking for the GPU this machine has is no mistake")
+def test_asking_for_a_gpu_where_there_is_none(capsys):
+    assert run(["evaluate", "cornet_z", "--data", "digits", "--device", "cuda", *RANDOM]) == 2
+    assert "no CUDA GPU is available here" in capsys.readouterr().err
