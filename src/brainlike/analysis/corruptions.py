@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from brainlike.errors import BrainlikeError
+from brainlike.errors import BrainlikeError, optional_import
 
 CORRUPTIONS = (
     "gaussian_noise",
@@ -85,8 +85,7 @@ def _numpy_seed(seed: int):
 
 def corrupt(image: np.ndarray, name: str, severity: int, seed: int) -> np.ndarray:
     """The reference corruption of one uint8 (H, W, 3) image (H, W >= 32)."""
-    from imagecorruptions import corrupt as reference
-
+    reference = optional_import("imagecorruptions", extra="robustness", purpose="corruptions").corrupt
     check(name, severity)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise BrainlikeError(f"expected a uint8 (H, W, 3) image, got {image.dtype} {image.shape}")
@@ -105,8 +104,7 @@ def _to_uint8(x: torch.Tensor) -> torch.Tensor:
 
 def _disk(radius: float, alias_blur: float) -> torch.Tensor:
     """The reference defocus kernel: a disk of `radius`, normalised, then Gaussian-smoothed."""
-    import cv2
-
+    cv2 = optional_import("cv2", extra="robustness", purpose="the defocus blur")
     if radius <= 8:
         coords, ksize = np.arange(-8, 8 + 1), (3, 3)
     else:

@@ -7,6 +7,8 @@ log reads as if the run had never been interrupted.
 from __future__ import annotations
 
 import csv
+import importlib.util
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +41,17 @@ class RunLog:
             writer = csv.writer(f)
             writer.writerow(self.columns)
             writer.writerows(kept)
-        if tensorboard:
+        if tensorboard and importlib.util.find_spec("tensorboard") is not None:
             from torch.utils.tensorboard import SummaryWriter
 
             self.writer = SummaryWriter(str(folder / "tensorboard"), purge_step=resume_step)
+        elif tensorboard:
+            warnings.warn(
+                "tensorboard is not installed, so the run is logged to log.csv only "
+                "(pip install 'brainlike[logs]' for TensorBoard)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
     def _rows_up_to(self, step: int) -> list[list[str]]:
         if not self.path.is_file():
