@@ -20,6 +20,7 @@ from brainlike.analysis.features import (
     load_features,
     load_layer,
     merge_features,
+    skipped_stimuli,
     stimulus_ids,
 )
 from brainlike.cli import main
@@ -330,3 +331,23 @@ def test_resuming_with_other_weights_is_refused_and_random_weights_are_seeded(fo
         f.attrs["rows_done"] = 1
     with pytest.raises(BrainlikeError, match="weights_sha256"):
         extract_features("cornet_z", folder, path, areas=["V1"], pretrained=False, seed=1, progress=False)
+
+
+def test_unreadable_images_are_skipped_on_request_as_nan_rows(folder, model, full, tmp_path):
+    mixed = tmp_path / "mixed"
+    for path in paths_in_order(folder):
+        copy = mixed / path.relative_to(folder)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_bytes(path.read_bytes())
+    ids = stimulus_ids(full)
+    broken = ids[3]
+    (mixed / broken).write_bytes(b"not an image")
+    with pytest.raises(BrainlikeError, match="cannot read image .*--skip-bad"):
+        extract_features(model, mixed, tmp_path / "stops.h5", batch_size=4, progress=False)
+    path = extract_features(model, mixed, tmp_path / "f.h5", batch_size=4, skip_bad=True, progress=False)
+    assert skipped_stimuli(path) == [broken] and stimulus_ids(path) == ids
+    keep = [i for i in range(len(ids)) if i != 3]
+    for area, step in feature_layers(path):
+        ours, reference = load_layer(path, area, step).values, load_layer(full, area, step).values
+        assert np.isnan(ours[3]).all()
+        np.testing.assert_allclose(ours[keep], reference[keep], rtol=1e-5, atol=1e-6)

@@ -8,7 +8,7 @@ are, and an interrupted extraction resumes where it stopped. The file layout is 
     store      the HDF5 schema, the checks before resuming, the writer
     sharding   torchrun: one shard per rank, merged by rank 0
     extract    extract_features
-    readers    load_features, load_layer, feature_layers, stimulus_ids
+    readers    load_features, load_layer, feature_layers, stimulus_ids, skipped_stimuli
 """
 
 from brainlike.analysis.features.extract import PRECISIONS, extract_features
@@ -16,6 +16,7 @@ from brainlike.analysis.features.readers import (
     feature_layers,
     load_features,
     load_layer,
+    skipped_stimuli,
     stimulus_ids,
     unit_coordinates,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "load_layer",
     "merge_features",
     "open_features",
+    "skipped_stimuli",
     "stimulus_ids",
     "unit_coordinates",
 ]

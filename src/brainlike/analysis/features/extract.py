@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader
 
 from brainlike.analysis.features.sharding import extract_in_shards, process_group
 from brainlike.analysis.features.stimuli import ImageFiles, collate_images, list_stimuli
-from brainlike.analysis.features.store import Layer, Writer, open_output, plan_layers
+from brainlike.analysis.features.store import Layer, Writer, note_skipped, open_output, plan_layers
 from brainlike.errors import BrainlikeError
 from brainlike.recording import card_of, check_pool, image_layout, record
 from brainlike.registry import ModelCard, create_model
@@ -43,6 +43,7 @@ def extract_features(
     precision: str = "fp32",
     device: str = "auto",
     seed: int = 0,
+    skip_bad: bool = False,
     overwrite: bool = False,
     progress: bool = True,
 ) -> Path:
@@ -56,6 +57,8 @@ def extract_features(
     stimuli (bench/MEASUREMENTS.md, "Feature extraction memory"). The file records a digest of the
     weights: resuming or merging with another network is refused. A name with `pretrained=False` is built
     with random weights drawn from `seed`, so an interrupted random-weights run resumes with the same network.
+    skip_bad: an image that cannot be read gets NaN features and its id is listed in the file
+    (`skipped_stimuli`), instead of stopping the run.
     """
     check_pool(pool)
     if precision not in PRECISIONS:
@@ -92,6 +95,7 @@ def extract_features(
             overwrite=overwrite,
             progress=progress,
             digest=weights_digest(model),
+            skip_bad=skip_bad,
         )
         if context.distributed:
             extract_in_shards(
@@ -127,6 +131,7 @@ class _Extraction:
     overwrite: bool
     progress: bool
     digest: str
+    skip_bad: bool
 
     def run(self, ids: list[str], paths: list[Path], output: Path) -> None:
         from tqdm import tqdm
@@ -143,14 +148,17 @@ class _Extraction:
                 with tqdm(
                     total=len(ids), initial=start, unit="img", disable=not self.progress, desc=output.name
                 ) as bar:
-                    for row, arrays in self._batches(paths, start):
+                    for row, arrays, unreadable in self._batches(paths, start):
                         writer.put(row, arrays)
+                        if unreadable:
+                            note_skipped(handle, [ids[row + i] for i in unreadable])
                         bar.update(len(arrays[0]))
             finally:
                 writer.finish()
 
-    def _batches(self, paths: list[Path], start: int) -> Iterator[tuple[int, list[np.ndarray]]]:
-        """(first row, one array per layer) for each batch of the stimuli from row `start` on."""
+    def _batches(self, paths: list[Path], start: int) -> Iterator[tuple[int, list[np.ndarray], list[int]]]:
+        """(first row, one array per layer, the batch rows that could not be read) for each batch of the
+        stimuli from row `start` on; unreadable rows are NaN (with skip_bad; else the run stops)."""
         memory_format = image_layout(self.device)  # decode straight into the layout record() runs in
         loader = DataLoader(
             ImageFiles(paths, self.card.preprocessing, self.card.input_size, start),
@@ -164,14 +172,17 @@ class _Extraction:
         positions = _record_positions(self.layers)
         row, pixels = start, None
         for x, errors in loader:
-            bad = [e for e in errors if e]
-            if bad:
-                raise BrainlikeError(bad[0])
+            unreadable = [i for i, e in enumerate(errors) if e]
+            if unreadable and not self.skip_bad:
+                raise BrainlikeError(f"{errors[unreadable[0]]} (skip such files with skip_bad / --skip-bad)")
             if pixels is None:  # one buffer for all batches: the model keeps no reference to its input
                 pixels = torch.empty(x.shape, device=self.device, memory_format=memory_format)
             x = normalize(x.to(self.device, non_blocking=True), self.card.preprocessing, out=pixels[: len(x)])
             recorded = record(
                 self.model, x, areas=area_names, steps=self.requested_steps, precision=self.precision, pool=self.pool
             )
-            yield row, [recorded[layer.area.name][i].cpu().numpy() for layer, i in zip(self.layers, positions)]
+            arrays = [recorded[layer.area.name][i].cpu().numpy() for layer, i in zip(self.layers, positions)]
+            for array in arrays:
+                array[unreadable] = np.nan
+            yield row, arrays, unreadable
             row += len(x)

@@ -8,7 +8,7 @@ from typing import Iterable
 import h5py
 import numpy as np
 
-from brainlike.analysis.features.store import dataset_key, open_features, stored_ids, stored_layers
+from brainlike.analysis.features.store import dataset_key, open_features, skipped, stored_ids, stored_layers
 from brainlike.errors import BrainlikeError
 from brainlike.recording import layer_name
 
@@ -32,6 +32,12 @@ def feature_layers(path: str | os.PathLike) -> list[tuple[str, int]]:
 def stimulus_ids(path: str | os.PathLike) -> list[str]:
     with open_features(path) as handle:
         return stored_ids(handle)
+
+
+def skipped_stimuli(path: str | os.PathLike) -> list[str]:
+    """Stimuli an extraction with skip_bad could not read: their features are NaN."""
+    with open_features(path) as handle:
+        return skipped(handle)
 
 
 def _layer_array(handle: h5py.File, area: str, step: int):

@@ -4,7 +4,7 @@
     /features/{area}/t{step}     (N, C) when pooled, (N, C, H, W) otherwise; chunked, gzip
                                  attrs: layer (Brain-Score name), area, step, time_bin_ms, image_dependent
     root attrs                   format, model, model_config, weights_sha256, card (JSON), pool, precision,
-                                 layers, weights, rows_total, rows_done
+                                 layers, weights, rows_total, rows_done, skipped (ids of unreadable images)
 
 Rows are written in stimulus order and `rows_done` only moves after the rows before it are on disk, so
 an interrupted extraction resumes at `rows_done` without losing or duplicating rows.
@@ -74,6 +74,17 @@ def stored_layers(handle: h5py.File) -> list[tuple[str, int]]:
 
 def stored_ids(handle: h5py.File) -> list[str]:
     return list(handle["stimulus_id"].asstr()[()])
+
+
+def skipped(handle: h5py.File) -> list[str]:
+    """The ids of stimuli that could not be read (their rows are NaN), in stimulus order."""
+    return json.loads(handle.attrs.get("skipped", "[]"))
+
+
+def note_skipped(handle: h5py.File, ids: Sequence[str]) -> None:
+    """Add stimulus ids to the file's list of unreadable ones (a resumed batch may list one again)."""
+    order = {stimulus: i for i, stimulus in enumerate(stored_ids(handle))}
+    handle.attrs["skipped"] = json.dumps(sorted(set(skipped(handle)) | set(ids), key=order.__getitem__))
 
 
 def new_file(path: Path, attrs: Mapping, ids: Sequence[str], *, rows_done: int) -> h5py.File:
