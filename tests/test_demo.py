@@ -20,9 +20,16 @@ def test_quick_demo_writes_every_section(tmp_path):
         "## Robustness on the embedded digits: Top-1 accuracy (last readout step)",
         "## CALC: the reference system",
         "## V1 electrophysiology: ",
+        "## Behaviour against human observers: cue-conflict: overview",
     ):
         assert heading in markdown, heading
-    for figure in ("rdms_v1_it.png", "vone_gabor_bank.png", "training/report/accuracy_per_step.png"):
+    figures = (
+        "rdms_v1_it.png",
+        "vone_gabor_bank.png",
+        "training/report/accuracy_per_step.png",
+        "behaviour/cue-conflict_shape_bias.png",
+    )
+    for figure in figures:
         assert f"]({figure})" in markdown and (folder / figure).is_file()
     report = json.loads((folder / "report.json").read_text())
     assert len(report["training"]["top1"]) == 4  # bl_net_32: one accuracy per readout step
@@ -37,4 +44,5 @@ def test_quick_demo_writes_every_section(tmp_path):
         "robustness_step",
         "calc_step",
         "v1_step",
+        "behaviour_step",
     }

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from brainlike.analysis.behaviour import behaviour_report
 from brainlike.analysis.features import extract_features, load_layer
 from brainlike.analysis.robustness import robustness_report
 from brainlike.analysis.rsa import compare_rdms, rdm
@@ -21,6 +22,7 @@ from brainlike.anatomy.fit import fit_system, fit_to_folder
 from brainlike.anatomy.spec import show_folder
 from brainlike.anatomy.system import reference_system
 from brainlike.classify import classify_steps
+from brainlike.data.geirhos import sample_stimuli
 from brainlike.data.photos import embedded_photos
 from brainlike.layers import VOneBlock, sample_gabor_params, v1_histograms
 from brainlike.registry import create_model, model_card
@@ -43,10 +45,14 @@ class Settings:
     severities: tuple[int, ...] = (1, 3)
     v1_units: int = 100
     info_models: tuple[str, ...] = ("cornet_z", "cornet_s", "blt_vs_ecoset_128")
+    behaviour_model: str = "blt_vs_ecoset_128"
+    behaviour_images: int | None = None  # None: the shipped sample (the 14 cue-conflict images Ecoset covers)
 
 
 FULL = Settings()
-QUICK = Settings(epochs=1, corruptions=("fog",), severities=(1,), v1_units=20, info_models=("cornet_z",))
+QUICK = Settings(
+    epochs=1, corruptions=("fog",), severities=(1,), v1_units=20, info_models=("cornet_z",), behaviour_images=4
+)
 
 # Tripp's 10-population V1-V2-V4 system: the original CALC code reached a cost of 0.2599586 after
 # 870.8 s of Adam (calc.md).
@@ -212,7 +218,33 @@ def v1_step(report: Report, settings: Settings) -> None:
     report.include(folder, heading="V1 electrophysiology", key="v1")
 
 
-STEPS = [models_step, features_step, vone_step, recurrent_step, training_step, robustness_step, calc_step, v1_step]
+def behaviour_step(report: Report, settings: Settings) -> None:
+    """Shape bias, error consistency and per-step decisions of BLT-VS against 10 human observers."""
+    pretrained = demo_weights(settings.behaviour_model)
+    folder = behaviour_report(
+        settings.behaviour_model,
+        report.folder / "behaviour",
+        experiment="cue-conflict",
+        stimuli=sample_stimuli(),
+        pretrained=pretrained,
+        limit=settings.behaviour_images,
+        progress=False,
+    )
+    report.include(folder, heading="Behaviour against human observers", key="behaviour")
+    report.data["behaviour"]["weights"] = weights_note(pretrained)
+
+
+STEPS = [
+    models_step,
+    features_step,
+    vone_step,
+    recurrent_step,
+    training_step,
+    robustness_step,
+    calc_step,
+    v1_step,
+    behaviour_step,
+]
 
 
 def run_demo(output: str | Path = "brainlike-demo", settings: Settings = FULL) -> Path:

@@ -33,3 +33,14 @@ def test_decode_workers_are_the_cores_the_compute_threads_leave(monkeypatch, thr
     monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
     assert decode_workers("cpu") == min(8, spare_cores("cpu"))
     assert spare_cores("cuda") >= spare_cores("cpu")
+
+
+def test_weights_digest_covers_every_tensor_and_changes_with_any_value():
+    from brainlike.runtime.fingerprints import weights_digest
+
+    model = create_model("cornet_s", times=(1, 1, 1))  # BatchNorm: 0-dim and integer buffers too
+    before = weights_digest(model)
+    assert before == weights_digest(model)
+    with torch.no_grad():
+        model.IT.norm3_0.running_var[0] += 1e-3
+    assert weights_digest(model) != before

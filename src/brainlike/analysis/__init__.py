@@ -7,6 +7,7 @@ output, ...) -> report folder`.
     v1           measure_v1, v1_report, write_v1_report: the Marques et al. (2021) V1 panel
     robustness   measure_robustness, robustness_report: ImageNet-C corruptions, mCE
     accuracy     accuracy_report (measure_accuracy is brainlike.runtime's): top-1 / top-5 per readout step
+    behaviour    measure_behaviour, behaviour_report, shape_bias, error_consistency: Geirhos et al. (2019)
     stats        model_stats, count_flops, receptive_fields
 
 The names load on first use, so that importing one of these modules (`brainlike.summary` needs only
@@ -44,6 +45,15 @@ _HOMES = {
     ),
     "brainlike.analysis.corruptions": ("CORRUPTIONS", "SEVERITIES", "corrupt"),
     "brainlike.analysis.accuracy": ("accuracy_report",),
+    "brainlike.analysis.behaviour": (
+        "BehaviourResult",
+        "behaviour_report",
+        "error_consistency",
+        "human_ceiling",
+        "load_responses",
+        "measure_behaviour",
+        "shape_bias",
+    ),
     "brainlike.runtime.evaluation": ("measure_accuracy",),
     "brainlike.analysis.stats": ("ModelStats", "count_flops", "model_stats", "receptive_fields"),
 }

@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from brainlike import __version__
+from brainlike.cli.behaviour import add_behaviour
 from brainlike.cli.calc import add_calc
 from brainlike.cli.features import add_compare, add_extract
 from brainlike.cli.inspect import add_classify, add_info, add_models
@@ -43,6 +44,7 @@ COMMANDS = [
     add_evaluate,
     add_robustness,
     add_v1,
+    add_behaviour,
     add_calc,
     add_demo,
 ]

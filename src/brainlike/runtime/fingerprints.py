@@ -25,7 +25,7 @@ def weights_digest(model: nn.Module) -> str:
     for name, tensor in model.state_dict().items():
         plain = tensor.detach().cpu().contiguous()
         digest.update(f"{name}:{plain.dtype}:{tuple(plain.shape)};".encode())
-        digest.update(plain.view(torch.uint8).numpy().tobytes() if plain.numel() else b"")
+        digest.update(plain.reshape(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()[:16]
 
 
