@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from brainlike import BrainlikeError, create_model, registry
-from brainlike.weights import WeightSpec, cached_path, download, fetch, read_state_dict, save_weights
+from brainlike.downloads import download
+from brainlike.weights import WeightSpec, cached_path, fetch, pins, read_state_dict, save_weights
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +174,7 @@ def test_interrupted_download_leaves_no_complete_looking_file(server, cornet_z, 
     class Killed(BaseException):
         pass
 
-    import brainlike.weights as weights_module
+    import brainlike.downloads as weights_module
 
     real_tqdm = weights_module.tqdm
 
@@ -186,3 +187,49 @@ def test_interrupted_download_leaves_no_complete_looking_file(server, cornet_z, 
     with pytest.raises(Killed):
         download(f"{base}/{final.name}", dest, digest, progress=False)
     assert written and not dest.exists() and not list(dest.parent.glob("*"))
+
+
+def test_a_file_published_without_a_hash_is_pinned_on_first_use(server, cornet_z):
+    root, base = server
+    final, digest = _serve_checkpoint(root, cornet_z)
+    spec = WeightSpec(url=f"{base}/{final.name}")
+    with pytest.warns(UserWarning, match="pinned on first use"):
+        path = fetch(spec, progress=False)
+    assert pins()[spec.file_name] == digest
+    assert fetch(spec, progress=False) == path  # checked against the pin, no second warning needed
+    path.write_bytes(b"someone else's file")
+    with pytest.raises(BrainlikeError, match="pinned on first use .* moved to"):
+        fetch(spec, progress=False)
+
+
+def test_a_wrong_file_in_the_cache_is_moved_aside_not_deleted(server, cornet_z):
+    root, base = server
+    final, digest = _serve_checkpoint(root, cornet_z)
+    spec = WeightSpec(url=f"{base}/{final.name}", sha256=digest)
+    cached_path(spec).parent.mkdir(parents=True, exist_ok=True)
+    cached_path(spec).write_bytes(b"placed by hand")
+    with pytest.raises(BrainlikeError, match="put the right file at") as error:
+        fetch(spec, progress=False)
+    aside = Path(str(error.value).split("moved to ")[1].split(";")[0])
+    assert aside.read_bytes() == b"placed by hand" and not cached_path(spec).exists()
+
+
+def test_not_found_is_told_apart_from_offline(server):
+    _, base = server
+    spec = WeightSpec(url=f"{base}/gone-0123abcd.pth", sha256="0123abcd")
+    with pytest.raises(BrainlikeError, match="server answered 404") as error:
+        fetch(spec, progress=False)
+    assert "offline" not in str(error.value)
+    offline = WeightSpec(url="http://127.0.0.1:9/none-0123abcd.pth", sha256="0123abcd")
+    with pytest.raises(BrainlikeError, match="offline, fetch it by other means"):
+        fetch(offline, progress=False)
+
+
+def test_a_pickled_global_is_refused_with_brainlikes_own_message(tmp_path):
+    import os
+
+    path = tmp_path / "evil.pth"
+    torch.save({"state_dict": {}, "hook": os.system}, path)
+    with pytest.raises(BrainlikeError, match="refuses to unpickle") as error:
+        read_state_dict(path)
+    assert "weights_only" not in str(error.value)

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from tqdm import tqdm
 
+from brainlike.downloads import DownloadError, brainlike_home, download, sha256_of
 from brainlike.errors import BrainlikeError
-from brainlike.weights import DownloadError, brainlike_home, download, sha256_of
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -1,6 +1,6 @@
 """Stimuli from a local server: hash-checked per file, resumable, atomic, and one clear line when offline.
 
-Also covers the resumable `brainlike.weights.download` underneath (HTTP range requests)."""
+Also covers the resumable `brainlike.downloads.download` underneath (HTTP range requests)."""
 
 import hashlib
 import os
@@ -8,10 +8,10 @@ import socket
 
 import pytest
 
-import brainlike.weights as weights
+import brainlike.downloads as weights
 from brainlike import BrainlikeError
 from brainlike.data.geirhos import fetch_stimuli, stimuli_cache, stimulus_entries, stimulus_files
-from brainlike.weights import download, partial_path
+from brainlike.downloads import download, partial_path
 from tests.analysis.behaviour.helpers import FIXTURES, STIMULI, RangeServer, fixture_images
 
 
