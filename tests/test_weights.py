@@ -233,3 +233,58 @@ def test_a_pickled_global_is_refused_with_brainlikes_own_message(tmp_path):
     with pytest.raises(BrainlikeError, match="refuses to unpickle") as error:
         read_state_dict(path)
     assert "weights_only" not in str(error.value)
+
+
+def test_random_and_damaged_checkpoints_are_always_a_brainlike_error(tmp_path, cornet_z):
+    """200 files, seeded: random bytes, truncated torch and safetensors files, torch files with bytes flipped."""
+    import io
+    import random
+    import warnings
+
+    from safetensors.torch import save as safetensors_bytes
+
+    rng = random.Random(0)
+    buffer = io.BytesIO()
+    torch.save({"state_dict": cornet_z.state_dict()}, buffer)
+    torch_file = buffer.getvalue()
+    safetensors_file = safetensors_bytes({k: v.contiguous() for k, v in cornet_z.state_dict().items()})
+    for i in range(200):
+        kind = i % 4
+        if kind == 0:
+            data, suffix = rng.randbytes(rng.randint(0, 400)), ".pth"
+        elif kind == 1:
+            data, suffix = torch_file[: rng.randrange(len(torch_file))], ".pth"
+        elif kind == 2:
+            data, suffix = safetensors_file[: rng.randrange(len(safetensors_file))], ".safetensors"
+        else:
+            flipped = bytearray(torch_file)
+            for _ in range(20):
+                flipped[rng.randrange(len(flipped))] = rng.getrandbits(8)
+            data, suffix = bytes(flipped), ".pth"
+        path = tmp_path / f"file{i}{suffix}"
+        path.write_bytes(data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about odd pickle protocols in random bytes
+            try:
+                create_model("cornet_z", pretrained=path)
+            except BrainlikeError:
+                continue
+        assert kind == 3, f"file {i} (kind {kind}) was accepted"
+
+
+def test_weights_with_nan_are_refused(tmp_path, cornet_z):
+    state = {k: v.clone() for k, v in cornet_z.state_dict().items()}
+    state["IT.conv.weight"][0, 0, 0, 0] = float("nan")
+    path = tmp_path / "nan.pt"
+    torch.save(state, path)
+    with pytest.raises(BrainlikeError, match="NaN or infinite values in IT.conv.weight"):
+        create_model("cornet_z", pretrained=path)
+
+
+def test_a_brainlike_home_that_is_a_file_is_a_clear_error(tmp_path, monkeypatch):
+    from brainlike.downloads import brainlike_home
+
+    (tmp_path / "home").write_text("")
+    monkeypatch.setenv("BRAINLIKE_HOME", str(tmp_path / "home"))
+    with pytest.raises(BrainlikeError, match="is not a folder"):
+        brainlike_home()

@@ -35,7 +35,11 @@ _NETWORK_ERRORS = (urllib.error.URLError, http.client.HTTPException, ConnectionE
 
 
 def brainlike_home() -> Path:
-    return Path(os.environ.get("BRAINLIKE_HOME", Path.home() / ".cache" / "brainlike"))
+    """Where brainlike keeps what it downloads: `$BRAINLIKE_HOME`, default ~/.cache/brainlike."""
+    home = Path(os.environ.get("BRAINLIKE_HOME", Path.home() / ".cache" / "brainlike"))
+    if home.exists() and not home.is_dir():
+        raise BrainlikeError(f"BRAINLIKE_HOME={home} is not a folder; point it at a folder brainlike may write in")
+    return home
 
 
 def sha256_of(path: Path) -> str:

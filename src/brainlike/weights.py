@@ -13,6 +13,7 @@ import json
 import os
 import pickle
 import shutil
+import struct
 import time
 import warnings
 import zipfile
@@ -28,6 +29,22 @@ from brainlike.errors import BrainlikeError
 from brainlike.reports import atomic_path, write_atomic
 
 _NESTING_KEYS = ("state_dict", "model_state_dict", "model")
+# What torch.load raises on random or damaged bytes (a fuzz test feeds it both): the legacy pickle path
+# runs the opcodes it finds, so stack and memo errors surface as they are.
+_UNREADABLE = (
+    RuntimeError,
+    EOFError,
+    zipfile.BadZipFile,
+    OSError,
+    IndexError,
+    KeyError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    UnicodeDecodeError,
+    struct.error,
+    OverflowError,
+)
 _PREFIX = "module."
 
 if TYPE_CHECKING:
@@ -155,7 +172,7 @@ def load_torch_file(path: Path):
             f"refuses to unpickle them. Save its state_dict alone (torch.save(model.state_dict(), ...)) "
             f"or as safetensors"
         ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as error:
+    except _UNREADABLE as error:
         raise BrainlikeError(f"{path} is not a readable torch checkpoint (corrupt or truncated?): {error}") from None
 
 
@@ -237,6 +254,9 @@ def load_state_dict(model: nn.Module, state_dict: Mapping[str, torch.Tensor], so
         problems.append(f"unexpected keys: {_listing(unexpected)}")
     if misshaped:
         problems.append(f"shape mismatches: {_listing(misshaped)}")
+    broken = [k for k, v in state_dict.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if broken:
+        problems.append(f"NaN or infinite values in {_listing(broken)}")
     if problems:
         name = getattr(getattr(model, "card", None), "name", type(model).__name__)
         raise BrainlikeError(f"{source} does not fit {name}: " + "; ".join(problems))
