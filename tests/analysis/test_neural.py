@@ -225,3 +225,24 @@ def test_cli_compare_writes_a_report(features_file, neural_file, tmp_path, capsy
     np.savez(tmp_path / "bad.npz", stimulus_id=["nope"] * 1, responses=np.zeros((1, 2)))
     assert main(["compare", str(features_file), str(tmp_path / "bad.npz")]) == 2
     assert "not in the features" in capsys.readouterr().err
+
+
+def test_scores_do_not_depend_on_the_row_order_of_the_neural_file(tmp_path, features_file):
+    ids = stimulus_ids(features_file)
+    rng = np.random.default_rng(3)
+    responses = rng.normal(size=(2, len(ids), 6))
+    order = rng.permutation(len(ids))
+    np.savez(tmp_path / "a.npz", stimulus_id=np.array(ids), responses=responses)
+    np.savez(tmp_path / "b.npz", stimulus_id=np.array(ids)[order], responses=responses[:, order])
+    a = compare_report(features_file, tmp_path / "a.npz", tmp_path / "ra", progress=False)
+    b = compare_report(features_file, tmp_path / "b.npz", tmp_path / "rb", progress=False)
+    read = lambda folder: json.loads((folder / "report.json").read_text())  # noqa: E731
+    assert [s["score"] for s in read(a)["scores"]] == [s["score"] for s in read(b)["scores"]]
+    assert read(a)["scored"] == {
+        "stimuli": len(ids),
+        "feature_stimuli": len(ids),
+        "neuroids": 6,
+        "repetitions": 2,
+        "time_bins": None,
+    }
+    assert f"{len(ids)} stimuli (of {len(ids)} in the features file), 6 neuroids" in (a / "report.md").read_text()

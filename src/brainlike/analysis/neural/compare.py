@@ -119,6 +119,8 @@ def compare_features(
         raise BrainlikeError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     data = neural if isinstance(neural, NeuralData) else load_neural(neural)
     rows = match_stimuli(stimulus_ids(features), data.stimulus_ids)
+    # the features' stimulus order, so that folds and bootstrap samples do not depend on the neural file's rows
+    data, rows = data.reordered(np.argsort(rows)), np.sort(rows)
     if len(rows) < 3:
         raise BrainlikeError(f"only {len(rows)} stimuli in common; a comparison needs more")
     targets = _targets(data, method, metric, seed)

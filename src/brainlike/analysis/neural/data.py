@@ -53,6 +53,12 @@ class NeuralData:
     def repetitions(self) -> int:
         return self.responses.shape[0]
 
+    def reordered(self, order: Sequence[int]) -> NeuralData:
+        """The same data with its stimuli in `order` (indices into the current order)."""
+        order = np.asarray(order)
+        ids = [self.stimulus_ids[i] for i in order]
+        return NeuralData(ids, self.responses[:, order], self.neuroid_ids, self.time_bins_ms)
+
     def bins(self) -> list[tuple[TimeBin | None, NeuralData]]:
         """(time bin, responses in it) per time bin; one (None, self) for data without time bins."""
         if not self.time_bins_ms:

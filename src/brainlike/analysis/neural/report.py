@@ -7,7 +7,9 @@ from typing import Sequence
 
 import numpy as np
 
+from brainlike.analysis.features import stimulus_ids
 from brainlike.analysis.neural.compare import LayerScore, compare_features
+from brainlike.analysis.neural.data import load_neural
 from brainlike.registry import TimeBin
 from brainlike.reports import Report, markdown_table
 from brainlike.reports.figures.neural import score_heatmap
@@ -120,15 +122,31 @@ def compare_report(
 ) -> Path:
     """`brainlike compare`: scores per area and step (and neural time bin, where the recordings have them)
     as report.json, report.md and heatmap PNGs."""
+    data = load_neural(neural)
     scores = compare_features(
-        features, neural, method=method, folds=folds, seed=seed, bootstrap=bootstrap, progress=progress
+        features, data, method=method, folds=folds, seed=seed, bootstrap=bootstrap, progress=progress
     )
+    scored = {
+        "stimuli": len(data.stimulus_ids),
+        "feature_stimuli": len(stimulus_ids(features)),
+        "neuroids": len(data.neuroid_ids),
+        "repetitions": data.repetitions,
+        "time_bins": len(data.time_bins_ms) or None,
+    }
     what = "RDM Spearman rho" if method == "rsa" else f"{method} predictivity (median Pearson r)"
     binned = scores[0].neural_bin_ms is not None
     report = Report(Path(output), f"{Path(features).name} vs {Path(neural).name}: {what}")
     best = max(scores, key=lambda s: s.value)
+    report.add_section(
+        "Data scored",
+        f"{scored['stimuli']} stimuli (of {scored['feature_stimuli']} in the features file), "
+        f"{scored['neuroids']} neuroids, {scored['repetitions']} repetition(s)"
+        + (f", {scored['time_bins']} time bins" if scored["time_bins"] else "")
+        + "; folds and resamples follow the features file's stimulus order.",
+    )
     _add_sections(report, scores, best, binned=binned)
     report.data.update(
+        scored=scored,
         method=method,
         folds=folds,
         seed=seed,
