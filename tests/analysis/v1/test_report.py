@@ -26,6 +26,7 @@ def test_report_folder_holds_json_markdown_and_figures(result, tmp_path):
     markdown = (folder / "report.md").read_text()
     assert "| property | dataset | score | raw | ceiling | model median | data median |" in markdown
     assert "not measured: the FreemanZiemba2013" in markdown
+    assert "not measured: not measured" not in markdown and "not scored: not scored" not in markdown
 
 
 @pytest.mark.slow

@@ -176,10 +176,10 @@ BENCHMARKS: tuple[Benchmark, ...] = (
 GROUPS: tuple[str, ...] = tuple(dict.fromkeys(b.group for b in BENCHMARKS))
 
 TEXTURES_NOT_MEASURED = (
-    "not measured: the FreemanZiemba2013 texture and noise images (Freeman et al. 2013) are not public; "
+    "the FreemanZiemba2013 texture and noise images (Freeman et al. 2013) are not public; "
     "Brain-Score fetches them from a private S3 bucket"
 )
 RINGACH_NOT_SCORED = (
-    "not scored: only the bin edges of the Ringach et al. (2002) histograms are public; the model's "
+    "only the bin edges of the Ringach et al. (2002) histograms are public; the model's "
     "distribution is reported on those bins"
 )
