@@ -19,28 +19,26 @@ MISTAKES = {
     "resume without a folder": (["train", "cornet_z", "--data", "digits", "--resume"], "folder given with -o"),
     "a wrongly typed override": (["train", "cornet_z", "--data", "digits", "--set", "lr=abc"], "lr must be a number"),
     "epochs 0": (["train", "cornet_z", "--data", "digits", "--epochs", "0"], "--epochs: must be at least 1"),
+    "a negative limit": (
+        ["robustness", "cornet_z", "--data", "digits", "--limit", "-3"],
+        "--limit: must be at least 1",
+    ),
+    "no units": (["v1", "cornet_z", "--units", "0"], "--units: must be at least 1"),
     "an unknown subcommand": (["nosuch"], "invalid choice: 'nosuch'"),
     "an unknown model": (["info", "cornet_zz"], "unknown model 'cornet_zz'"),
 }
-
-
-def run(argv: list[str]) -> int:
-    try:
-        return main(argv)
-    except SystemExit as stop:  # argparse's own errors
-        return stop.code
 
 
 @pytest.mark.parametrize("mistake", list(MISTAKES))
 def test_one_line_and_status_2(mistake, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     argv, expected = MISTAKES[mistake]
-    assert run(argv) == 2
+    assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("brainlike") and expected in err[0], err
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="asking for the GPU this machine has is no mistake")
 def test_asking_for_a_gpu_where_there_is_none(capsys):
-    assert run(["evaluate", "cornet_z", "--data", "digits", "--device", "cuda", *RANDOM]) == 2
+    assert main(["evaluate", "cornet_z", "--data", "digits", "--device", "cuda", *RANDOM]) == 2
     assert "no CUDA GPU is available here" in capsys.readouterr().err

@@ -6,6 +6,7 @@ output, ...) -> report folder`.
     rsa          rdm, compare_rdms, bootstrap_compare
     v1           measure_v1, v1_report, write_v1_report: the Marques et al. (2021) V1 panel
     robustness   measure_robustness, robustness_report: ImageNet-C corruptions, mCE
+    adversarial  measure_adversarial, adversarial_report: white-box PGD (L-inf/L2/L1), EOT for noisy models
     accuracy     accuracy_report (measure_accuracy is brainlike.runtime's): top-1 / top-5 per readout step
     behaviour    measure_behaviour, behaviour_report, shape_bias, error_consistency: Geirhos et al. (2019)
     stats        model_stats, count_flops, receptive_fields
@@ -45,6 +46,12 @@ _HOMES = {
     ),
     "brainlike.analysis.corruptions": ("CORRUPTIONS", "SEVERITIES", "corrupt"),
     "brainlike.analysis.accuracy": ("accuracy_report",),
+    "brainlike.analysis.adversarial": (
+        "AdversarialResult",
+        "adversarial_report",
+        "measure_adversarial",
+        "write_adversarial_report",
+    ),
     "brainlike.analysis.behaviour": (
         "BehaviourResult",
         "behaviour_report",

@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from brainlike import __version__
+from brainlike.cli.adversarial import add_adversarial
 from brainlike.cli.behaviour import add_behaviour
 from brainlike.cli.calc import add_calc
 from brainlike.cli.features import add_compare, add_extract
@@ -43,6 +44,7 @@ COMMANDS = [
     add_train,
     add_evaluate,
     add_robustness,
+    add_adversarial,
     add_v1,
     add_behaviour,
     add_calc,
@@ -60,7 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a one-line usage error: its status, as a return value
+        return stop.code or 0
     try:
         args.handler(args)
     except BrainlikeError as error:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from brainlike.cli.options import add_pretrained, add_running, add_seed
-from brainlike.errors import BrainlikeError
+from brainlike.cli.options import add_pretrained, add_running, add_seed, at_least
 
 
 def add_v1(sub) -> None:
@@ -13,7 +12,7 @@ def add_v1(sub) -> None:
     p.add_argument("name")
     add_pretrained(p)
     p.add_argument("--area", default="V1", help="the model area to record (default V1)")
-    p.add_argument("--units", type=int, default=1000, help="most units to measure (default 1000)")
+    p.add_argument("--units", type=at_least(1), default=1000, help="most units to measure (default 1000)")
     add_seed(p)
     p.add_argument("-o", "--output", help="report folder (default v1-NAME)")
     p.set_defaults(handler=_v1)
@@ -22,8 +21,6 @@ def add_v1(sub) -> None:
 def _v1(args) -> None:
     from brainlike.analysis.v1 import v1_report
 
-    if args.units < 1:
-        raise BrainlikeError("--units must be at least 1")
     folder = v1_report(
         args.name, args.output, pretrained=args.pretrained, area=args.area, max_units=args.units, seed=args.seed
     )
@@ -44,9 +41,19 @@ def add_robustness(sub) -> None:
     p.add_argument("--severities", nargs="+", type=int, default=list(SEVERITIES), metavar="S")
     add_running(p)
     add_seed(p)
-    p.add_argument("--baseline", help="results JSON of a baseline model (e.g. AlexNet) for mCE")
+    p.add_argument(
+        "--baseline",
+        help="'alexnet' (its published ImageNet-C errors, for 1000-class models) or a results JSON of a "
+        "baseline model, for mCE and relative mCE",
+    )
+    p.add_argument(
+        "--corrupted-data",
+        metavar="DIR",
+        help="read the corrupted images from a published ImageNet-C / Tiny-ImageNet-C folder "
+        "(<corruption>/<severity>/<class>/<image>) instead of corrupting --data on the fly",
+    )
     p.add_argument("-o", "--output", default="robustness", help="report folder (a rerun resumes from it)")
-    p.add_argument("--limit", type=int, help="evaluate an evenly spaced subset of this many images")
+    p.add_argument("--limit", type=at_least(1), help="evaluate an evenly spaced subset of this many images")
     p.add_argument("--reference", action="store_true", help="use only the per-image reference implementations")
     p.add_argument("--skip-bad", action="store_true", help="skip unreadable images instead of stopping")
     p.set_defaults(handler=_robustness)
@@ -72,5 +79,6 @@ def _robustness(args) -> None:
         device=args.device,
         reference=args.reference,
         skip_bad=args.skip_bad,
+        corrupted_data=args.corrupted_data,
     )
     print(f"report written to {folder / 'report.md'}")

@@ -3,7 +3,8 @@
     CE_c  = sum_s E(c, s) / sum_s E_base(c, s)                         mCE = mean_c CE_c
     rCE_c = sum_s (E(c, s) - E_clean) / sum_s (E_base(c, s) - E_base_clean)   relative mCE = mean_c rCE_c
 
-The baseline is AlexNet by the ImageNet-C convention.
+The baseline is AlexNet by the ImageNet-C convention; `read_baseline("alexnet")` gives its published
+ImageNet-C errors (`published.py`) without a file.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+from brainlike.analysis.robustness.published import is_published, published_baseline
 from brainlike.errors import BrainlikeError
 
 
@@ -41,11 +43,14 @@ def relative_corruption_errors(errors, clean_error: float, baseline, baseline_cl
 
 
 def read_baseline(path: str | Path) -> tuple[dict[str, dict[int, float]], float | None]:
-    """(errors per corruption and severity, clean error or None) from a results JSON file.
+    """(errors per corruption and severity, clean error or None) of a baseline.
 
-    Accepts a brainlike robustness `report.json` or `{"errors": {name: [e1..e5] or {"1": e1, ...}},
-    "clean_error": e}` (errors as fractions in [0, 1]).
+    `path` is a published baseline's name ("alexnet": AlexNet's ImageNet-C errors, Hendrycks & Dietterich
+    2019; write ./alexnet for a file of that name), a brainlike robustness `report.json`, or a file
+    `{"errors": {name: [e1..e5] or {"1": e1, ...}}, "clean_error": e}` (errors as fractions in [0, 1]).
     """
+    if is_published(path):
+        return published_baseline(path)
     path = Path(path)
     try:
         payload = json.loads(path.read_text())

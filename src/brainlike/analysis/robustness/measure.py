@@ -2,8 +2,9 @@
 
 Each image is brought to the model's input resolution by its card's preprocessing geometry, then
 corrupted (seeded per image, corruption and severity, so a run is reproducible and independent of
-batching), then normalised. Accuracy is measured per readout step. Results are saved cell by cell, so
-an interrupted run resumes where it stopped.
+batching), then normalised; or, with `corrupted_data`, the corrupted images are read from a folder in
+the published ImageNet-C / Tiny-ImageNet-C layout (`brainlike.data.corrupted`). Accuracy is measured
+per readout step. Results are saved cell by cell, so an interrupted run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from brainlike.analysis.corruptions import (
     corruption_seed,
     faster_batched,
 )
+from brainlike.data.corrupted import SQUASH_PRESET, corrupted_folder, dataset_class_names
 from brainlike.errors import BrainlikeError
 from brainlike.reports import to_jsonable, write_atomic
 from brainlike.runtime import evaluation
@@ -117,6 +119,12 @@ def _batches(loader, preset: str, device: torch.device, batched: tuple[str, int,
         yield normalize(pixels, preset), labels
 
 
+def _limited(dataset, limit: int | None):
+    if limit is not None and limit < len(dataset):
+        return Subset(dataset, np.linspace(0, len(dataset) - 1, limit).round().astype(int).tolist())
+    return dataset
+
+
 def measure_robustness(
     model: torch.nn.Module,
     dataset,
@@ -134,6 +142,7 @@ def measure_robustness(
     preprocessing: str | None = None,
     device: str = "auto",
     progress: bool = False,
+    corrupted_data: str | Path | None = None,
 ) -> RobustnessResult:
     """Clean and corrupted top-1 per readout step of `model` on `dataset`.
 
@@ -144,14 +153,16 @@ def measure_robustness(
     finished cells are kept; a later call with the same settings skips them. input_size, preprocessing:
     the input resolution and preset (default: the model card's). device: "auto" (a GPU when there is one),
     "cpu", "cuda:1", ...
+    corrupted_data: read each corrupted cell from this folder in the published layout
+    (`<corruption>/<severity>/<class>/<image>`) instead of corrupting `dataset` (the clean cell).
     """
     for name in corruptions:
         for severity in severities:
             check(name, severity)
     card = model.card
     size, preprocessing = input_size or card.input_size, preprocessing or card.preprocessing
-    if limit is not None and limit < len(dataset):
-        dataset = Subset(dataset, np.linspace(0, len(dataset) - 1, limit).round().astype(int).tolist())
+    class_names, skip_bad = dataset_class_names(dataset), getattr(dataset, "skip_bad", False)
+    dataset = _limited(dataset, limit)
     settings = {
         "model": card.name,
         "weights_sha256": weights_digest(model),
@@ -159,6 +170,7 @@ def measure_robustness(
         "seed": seed,
         "reference": reference,
         "preprocessing": preprocessing,
+        **({"corrupted_data": str(corrupted_data)} if corrupted_data is not None else {}),
         "size": size,
     }
     cells = _load_state(state_path, settings)
@@ -172,8 +184,19 @@ def measure_robustness(
         if key in cells:
             continue
         cell = None if name == CLEAN else (name, severity, seed)
-        batched = cell is not None and not reference and size >= MIN_CORRUPTION_SIZE and faster_batched(name, device)
-        items = _CorruptedPixels(dataset, preprocessing, size, None if batched else cell)
+        published = cell is not None and corrupted_data is not None
+        batched = (
+            cell is not None
+            and not published
+            and not reference
+            and size >= MIN_CORRUPTION_SIZE
+            and faster_batched(name, device)
+        )
+        if published:
+            source = corrupted_folder(corrupted_data, name, severity, classes=class_names, skip_bad=skip_bad)
+            items = _CorruptedPixels(_limited(source, limit), SQUASH_PRESET, size, None)
+        else:
+            items = _CorruptedPixels(dataset, preprocessing, size, None if batched else cell)
         loader = DataLoader(items, batch_size=batch_size, num_workers=workers, collate_fn=_collate)
         batches = _batches(loader, preprocessing, device, cell if batched else None)
         outcome = evaluation.run_evaluation(readouts, batches, loss_fn=loss, device=device, precision=precision)

@@ -1,4 +1,5 @@
-"""Robustness reports: top-1 per corruption x severity, CE / mCE against a baseline, and a heatmap."""
+"""Robustness reports: top-1 per corruption x severity, CE / mCE against a baseline (a results file, or
+"alexnet": its published ImageNet-C errors), and a heatmap."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import torch.nn as nn
 from brainlike.analysis.corruptions import CORRUPTIONS, SEVERITIES
 from brainlike.analysis.robustness.mce import corruption_errors, read_baseline, relative_corruption_errors
 from brainlike.analysis.robustness.measure import RobustnessResult, measure_robustness
+from brainlike.analysis.robustness.published import ALEXNET_CLASSES, CITATION, is_published
 from brainlike.data import open_dataset
+from brainlike.data.corrupted import check_corrupted_layout
+from brainlike.errors import BrainlikeError
 from brainlike.reports import Report, markdown_table
 from brainlike.reports.figures.robustness import corruption_heatmap
 from brainlike.runtime.model_setup import build_for_dataset
@@ -46,11 +50,22 @@ def _table(result: RobustnessResult, summary: dict, severities: list[int]) -> st
     return markdown_table(headers, rows)
 
 
-def _summary_text(result: RobustnessResult, summary: dict, baseline) -> str:
+def _baseline_name(baseline) -> str:
+    return f"{baseline}, published ImageNet-C errors ({CITATION})" if is_published(baseline) else str(baseline)
+
+
+def _summary_text(result: RobustnessResult, summary: dict, baseline, corrupted_data=None) -> str:
     corrupted = [a[-1] for cells in result.top1.values() for a in cells.values()]
-    lines = [f"Images: {result.images}. Mean corrupted top-1: {100 * np.mean(corrupted):.1f} %."]
+    source = f"read from {corrupted_data}" if corrupted_data else "corrupted on the fly at the model's resolution"
+    lines = [f"Images: {result.images}, {source}. Mean corrupted top-1: {100 * np.mean(corrupted):.1f} %."]
     if "mce" in summary:
-        lines.append(f"mCE: {100 * summary['mce']:.1f} % (baseline {baseline}).")
+        lines.append(f"mCE: {100 * summary['mce']:.1f} % (baseline {_baseline_name(baseline)}).")
+        if is_published(baseline) and not corrupted_data:
+            lines.append(
+                "The published baseline was measured on the published ImageNet-C images (224 px, JPEG); "
+                "corruptions made on the fly differ from them, so the comparison is exact only with the "
+                "published folders (`corrupted_data` / `--corrupted-data`)."
+            )
     if "relative_mce" in summary:
         lines.append(f"Relative mCE: {100 * summary['relative_mce']:.1f} %.")
     if len(result.clean) > 1:
@@ -79,7 +94,7 @@ def write_robustness_report(
     if summary:
         report.data.update(summary, baseline=str(baseline))
     report.add_section("Top-1 accuracy (last readout step)", _table(result, summary, severities))
-    report.add_section("Summary", _summary_text(result, summary, baseline))
+    report.add_section("Summary", _summary_text(result, summary, baseline, (details or {}).get("corrupted_data")))
     names = list(result.top1)
     grid = np.array([[100 * result.top1[c][s][-1] for s in severities] for c in names])
     heatmap = corruption_heatmap(
@@ -108,35 +123,50 @@ def robustness_report(
     reference: bool = False,
     skip_bad: bool = False,
     progress: bool = True,
+    corrupted_data: str | Path | None = None,
     **model_config,
 ) -> Path:
     """`brainlike robustness`: measure a model (a module, or a registered name built with `pretrained`)
     on a dataset split under corruptions and write a report folder to `output`.
 
-    An interrupted run picks up from `output/cells.json`.
+    baseline: a results file, or "alexnet" for AlexNet's published ImageNet-C errors (1000-class models).
+    corrupted_data: a folder in the published ImageNet-C / Tiny-ImageNet-C layout to read the corrupted
+    cells from (`data` still gives the clean images). An interrupted run picks up from
+    `output/cells.json` (`cells_published.json` with `corrupted_data`).
     """
+    corruptions, severities = list(corruptions), list(severities)
     if baseline is not None:
         read_baseline(baseline)  # fail before hours of evaluation, not after
+    if corrupted_data is not None:
+        check_corrupted_layout(corrupted_data, corruptions, severities)
     dataset = open_dataset(data, split, skip_bad=skip_bad)
+    if is_published(baseline) and dataset.num_classes != ALEXNET_CLASSES:
+        raise BrainlikeError(
+            f"the published {baseline} errors are ImageNet-C's ({ALEXNET_CLASSES} classes); {data} has "
+            f"{dataset.num_classes} classes: give a baseline results file measured on this dataset"
+        )
     settings = {}
     if isinstance(model, str):
         model, settings = build_for_dataset(model, dataset, pretrained=pretrained, **model_config)
     result = measure_robustness(
         model,
         dataset,
-        corruptions=list(corruptions),
-        severities=list(severities),
+        corruptions=corruptions,
+        severities=severities,
         seed=seed,
         batch_size=batch_size,
         workers=workers,
         precision=precision,
         reference=reference,
         limit=limit,
-        state_path=Path(output) / "cells.json",
+        state_path=Path(output) / ("cells.json" if corrupted_data is None else "cells_published.json"),
         input_size=settings.get("input_size"),
         preprocessing=settings.get("preprocessing"),
         device=device,
         progress=progress,
+        corrupted_data=corrupted_data,
     )
     details = {"data": str(data), "split": split, "pretrained": str(pretrained), "seed": seed}
+    if corrupted_data is not None:
+        details["corrupted_data"] = str(corrupted_data)
     return write_robustness_report(result, output, baseline=baseline, details=details)
