@@ -2,6 +2,9 @@
 
     python bench/forward.py [--models cornet_z cornet_s] [--repeat 3] [--out bench/results/forward.json]
 
+At batch 8 it also times brainlike with its fast paths forced off (BRAINLIKE_FAST_PATHS=off) against the
+measured choice, bf16 on channels-last input, and prints which route each fast path took on this machine.
+
 Prints a table and writes JSON with the torch version, thread count and a matmul ceiling measured in
 the same run. Timings of two implementations are interleaved (A B A B ...) so that load on a shared
 machine affects both alike; the best of the repeats is reported.
@@ -23,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.ports import port_of  # noqa: E402
 from brainlike import create_model  # noqa: E402
 from brainlike.analysis.stats import count_flops  # noqa: E402
+from brainlike.kernels import calibration  # noqa: E402
 from brainlike.precision import autocast  # noqa: E402
 
 
@@ -67,9 +71,11 @@ def bench_model(name: str, repeat: int, train: bool, bf16: bool) -> dict:
             x = torch.randn(batch, 3, 224, 224)
             row[f"fp32_b{batch}_img_s"] = batch / best_time(lambda: model(x), repeat)
         x = torch.randn(8, 3, 224, 224)
-        fns = {"fp32": lambda: model(x)}
+        x_cl = x.contiguous(memory_format=torch.channels_last)
+        fns = {"fp32": lambda: model(x), "fp32_off": lambda: _fast_paths_off(model, x)}
         if bf16:
             fns["bf16"] = lambda: _bf16(model, x)
+            fns["bf16_cl"] = lambda: _bf16(model, x_cl)
         port = None
         if name != "cornet_z":
             port = port_of(name).eval()
@@ -79,9 +85,11 @@ def bench_model(name: str, repeat: int, train: bool, bf16: bool) -> dict:
         logits = model(x)
         row["fp32_b8_img_s"] = 8 / best["fp32"]
         row["fp32_b8_gflop_s"] = flops * 8 / best["fp32"] / 1e9
+        row["fast_paths_vs_off"] = best["fp32_off"] / best["fp32"]
         if bf16:
             row["bf16_b8_img_s"] = 8 / best["bf16"]
             row["bf16_speedup"] = best["fp32"] / best["bf16"]
+            row["bf16_cl_speedup"] = best["fp32"] / best["bf16_cl"]
             bf16_logits = _bf16(model, x).float()
             row["bf16_logit_rel_err"] = relative_error(bf16_logits, logits)
             row["bf16_top1_agreement"] = float((bf16_logits.argmax(1) == logits.argmax(1)).float().mean())
@@ -105,6 +113,11 @@ def bench_model(name: str, repeat: int, train: bool, bf16: bool) -> dict:
 
 def _bf16(model, x):
     with autocast("bf16"):
+        return model(x)
+
+
+def _fast_paths_off(model, x):
+    with calibration.forced("off"):
         return model(x)
 
 
@@ -145,8 +158,10 @@ def main() -> None:
         "port_b8_img_s",
         "ours_vs_port",
         "port_logit_rel_err",
+        "fast_paths_vs_off",
         "bf16_b8_img_s",
         "bf16_speedup",
+        "bf16_cl_speedup",
         "bf16_logit_rel_err",
         "bf16_top1_agreement",
         "train_fp32_b32_img_s",
@@ -154,9 +169,20 @@ def main() -> None:
     print(" | ".join(columns))
     for row in rows:
         print(" | ".join(f"{row[c]:.4g}" if isinstance(row.get(c), float) else str(row.get(c, "—")) for c in columns))
+    chosen = [
+        {"path": d.path, "shape_class": list(d.shape_class), "threads": d.threads, "chosen": d.chosen, **d.seconds}
+        for d in calibration.decisions()
+    ]
+    print("fast path | shape class | threads | chosen | seconds per route")
+    for d in chosen:
+        times = ", ".join(
+            f"{k} {d[k] * 1e3:.2f} ms" for k in d if k not in ("path", "shape_class", "threads", "chosen")
+        )
+        print(f"{d['path']} | {d['shape_class']} | {d['threads']} | {d['chosen']} | {times}")
+    env["cpu_capability"] = torch.backends.cpu.get_cpu_capability()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"environment": env, "results": rows}, indent=1))
+    out.write_text(json.dumps({"environment": env, "results": rows, "fast_paths": chosen}, indent=1))
     print(f"written to {out}")
 
 
