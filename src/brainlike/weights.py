@@ -237,6 +237,23 @@ def _listing(keys: list[str], limit: int = 8) -> str:
     return shown + (f" … ({len(keys)} in all)" if len(keys) > limit else "")
 
 
+SETTINGS_KEY = "brainlike_settings"
+
+
+def saved_settings(path: str | os.PathLike) -> dict[str, Any]:
+    """The settings `save_weights` stored in a safetensors file (empty for other files or none stored)."""
+    if not str(path).endswith(".safetensors") or not Path(path).is_file():
+        return {}
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), "pt") as handle:
+            metadata = handle.metadata() or {}
+    except (SafetensorError, OSError) as error:
+        raise BrainlikeError(f"{path} is not a readable safetensors file ({error})") from None
+    return json.loads(metadata[SETTINGS_KEY]) if SETTINGS_KEY in metadata else {}
+
+
 def load_state_dict(model: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str = "checkpoint") -> None:
     """Load strictly, with an error that lists missing, unexpected and mis-shaped entries."""
     expected = model.state_dict()
@@ -263,21 +280,42 @@ def load_state_dict(model: nn.Module, state_dict: Mapping[str, torch.Tensor], so
     model.load_state_dict(state_dict, strict=True)
 
 
-def load_pretrained(model: nn.Module, spec: WeightSpec | None, local_path: Path | None) -> None:
+def load_pretrained(model: nn.Module, spec: WeightSpec | None, local_path: Path | None, *, new_head=False) -> None:
+    """Load the published or local checkpoint strictly; with `new_head`, the entries whose shape differs
+    from the model's (the classifier built for another number of classes) keep the model's initialisation."""
     path = local_path if local_path is not None else fetch(spec)
     state_dict, extras = read_checkpoint(path)
     # A model whose checkpoints carry their own configuration (VOneNet's `flags`) reads it here.
     adapt = getattr(model, "adapt_checkpoint", None)
     if adapt is not None:
         state_dict = adapt(state_dict, extras)
+    if new_head:
+        state_dict = _with_fresh_head(model, state_dict)
     load_state_dict(model, state_dict, source=str(path))
 
 
-def save_weights(model: nn.Module, path: str | os.PathLike, *, dataparallel_format: bool = False) -> Path:
+def _with_fresh_head(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    own = model.state_dict()
+    reset = sorted(k for k, v in own.items() if k in state_dict and state_dict[k].shape != v.shape)
+    if reset:
+        name = getattr(getattr(model, "card", None), "name", type(model).__name__)
+        warnings.warn(f"{name}: new head, re-initialised {', '.join(reset)} (the rest is loaded)", stacklevel=4)
+    return {k: (own[k] if k in reset else v) for k, v in state_dict.items()}
+
+
+def save_weights(
+    model: nn.Module,
+    path: str | os.PathLike,
+    *,
+    dataparallel_format: bool = False,
+    settings: Mapping[str, Any] | None = None,
+) -> Path:
     """Write the model's state_dict atomically: safetensors for `.safetensors`, else a torch file.
 
     With `dataparallel_format`, the torch file is `{"state_dict": {"module." + key: tensor}}`, the
-    layout of the official CORnet releases.
+    layout of the official CORnet releases. `settings` (plain values: the input size, preprocessing and
+    validation transform the weights were trained with) go into the safetensors metadata, where
+    `saved_settings` reads them back.
     """
     path = Path(path)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -285,7 +323,8 @@ def save_weights(model: nn.Module, path: str | os.PathLike, *, dataparallel_form
         if path.suffix == ".safetensors":
             from safetensors.torch import save_file
 
-            save_file(state, str(partial))
+            metadata = {SETTINGS_KEY: json.dumps(dict(settings))} if settings else None
+            save_file(state, str(partial), metadata=metadata)
         else:
             if dataparallel_format:
                 state = {"state_dict": {_PREFIX + k: v for k, v in state.items()}}

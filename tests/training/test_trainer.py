@@ -158,3 +158,24 @@ def test_a_folder_holding_another_run_is_refused_unless_resumed_or_overwritten(d
     assert result.epochs == 1 and (tmp_path / "notes.txt").read_text() == "mine"
     with pytest.raises(BrainlikeError, match="--resume continues the run in the folder given with -o"):
         train("cornet_z", "digits", resume=True)
+
+
+@pytest.mark.slow
+def test_a_run_folder_and_its_model_file_evaluate_the_same(tmp_path):
+    import json
+
+    from brainlike.analysis.accuracy import accuracy_report
+
+    recipe = load_recipe("digits").replace(input_size=16, batch_size=64, epochs=1, val_transform="squash")
+    train("cornet_z", "digits", recipe=recipe, output=tmp_path / "run", progress=False)
+    reports = [
+        json.loads(
+            (
+                accuracy_report("cornet_z", tmp_path / f"r{i}", data="digits", pretrained=weights, progress=False)
+                / "report.json"
+            ).read_text()
+        )
+        for i, weights in enumerate([tmp_path / "run", tmp_path / "run" / "model.safetensors"])
+    ]
+    assert reports[0]["top1"] == reports[1]["top1"] and reports[0]["transform"] == reports[1]["transform"] == "squash"
+    assert reports[0]["input_size"] == reports[1]["input_size"] == 16

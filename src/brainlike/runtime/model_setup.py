@@ -11,7 +11,7 @@ from brainlike.data import LabeledImages
 from brainlike.errors import BrainlikeError
 from brainlike.registry import create_model, model_card
 from brainlike.runtime.checkpoints import FORMAT, RECIPE_RENAMES
-from brainlike.weights import load_state_dict, load_torch_file
+from brainlike.weights import load_state_dict, load_torch_file, saved_settings
 
 CHECKPOINT_SETTINGS = ("input_size", "preprocessing", "val_transform", "crop_fraction")
 
@@ -30,9 +30,11 @@ def training_checkpoint(pretrained) -> dict | None:
 
 
 def checkpoint_settings(pretrained) -> dict[str, Any]:
-    """Image size, normalisation and validation transform recorded by a training checkpoint, if any."""
+    """Image size, normalisation and validation transform recorded by a training checkpoint, or by the
+    `model.safetensors` a training run writes, if any."""
     checkpoint = training_checkpoint(pretrained)
-    recipe = {RECIPE_RENAMES.get(k, k): v for k, v in (checkpoint.get("recipe", {}) if checkpoint else {}).items()}
+    stored = checkpoint.get("recipe", {}) if checkpoint else saved_settings(pretrained) if pretrained else {}
+    recipe = {RECIPE_RENAMES.get(k, k): v for k, v in stored.items()}
     return {k: recipe[k] for k in CHECKPOINT_SETTINGS if recipe.get(k) is not None}
 
 
@@ -53,7 +55,7 @@ def build_for_dataset(
         if not published:
             config.setdefault("num_classes", dataset.num_classes)
         model = create_model(name, pretrained=pretrained, **config)
-        settings = {}
+        settings = checkpoint_settings(pretrained)
     classes = model.card.num_classes
     if classes != dataset.num_classes:
         raise BrainlikeError(f"{name} has {classes} outputs but the dataset has {dataset.num_classes} classes")

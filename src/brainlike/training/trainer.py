@@ -29,6 +29,7 @@ from brainlike.runtime.checkpoints import rng_state, save_checkpoint, set_rng_st
 from brainlike.runtime.distributed import Context
 from brainlike.runtime.evaluation import Evaluation, eval_loader, run_evaluation, write_evaluation_report
 from brainlike.runtime.metrics import Accuracy
+from brainlike.runtime.model_setup import CHECKPOINT_SETTINGS
 from brainlike.runtime.readouts import ReadoutLoss, Readouts
 from brainlike.training.augment import is_random, train_transform
 from brainlike.training.ddp import unused_parameters
@@ -355,7 +356,9 @@ class Trainer:
         if self.context.is_main and stopped != "max_steps":
             from brainlike.weights import save_weights
 
-            save_weights(self.model, self.output / "model.safetensors")
+            recipe = self.recipe.as_dict()
+            settings = {k: recipe[k] for k in CHECKPOINT_SETTINGS if recipe.get(k) is not None}
+            save_weights(self.model, self.output / "model.safetensors", settings=settings)
             if self.val_result is not None:
                 write_evaluation_report(
                     self.val_result,
