@@ -21,6 +21,8 @@ def test_quick_demo_writes_every_section(tmp_path):
         "## CALC: the reference system",
         "## V1 electrophysiology: ",
         "## Behaviour against human observers: cue-conflict: overview",
+        "## CORnet-Z vs CORnet-S, linear CKA: ",
+        "## Scorecard: ",
     ):
         assert heading in markdown, heading
     figures = (
@@ -42,6 +44,7 @@ def test_quick_demo_writes_every_section(tmp_path):
         "recurrent_step",
         "training_step",
         "robustness_step",
+        "comparison_step",
         "calc_step",
         "v1_step",
         "behaviour_step",

@@ -17,6 +17,8 @@ from brainlike.analysis.behaviour import behaviour_report
 from brainlike.analysis.features import extract_features, load_layer
 from brainlike.analysis.robustness import robustness_report
 from brainlike.analysis.rsa import compare_rdms, rdm
+from brainlike.analysis.scorecard import scorecard_report
+from brainlike.analysis.similarity import similarity_report
 from brainlike.analysis.v1 import v1_report
 from brainlike.anatomy.fit import fit_system, fit_to_folder
 from brainlike.anatomy.spec import show_folder
@@ -47,11 +49,18 @@ class Settings:
     info_models: tuple[str, ...] = ("cornet_z", "cornet_s", "blt_vs_ecoset_128")
     behaviour_model: str = "blt_vs_ecoset_128"
     behaviour_images: int | None = None  # None: the shipped sample (the 14 cue-conflict images Ecoset covers)
+    scorecard_images: int = 100
 
 
 FULL = Settings()
 QUICK = Settings(
-    epochs=1, corruptions=("fog",), severities=(1,), v1_units=20, info_models=("cornet_z",), behaviour_images=4
+    epochs=1,
+    corruptions=("fog",),
+    severities=(1,),
+    v1_units=20,
+    info_models=("cornet_z",),
+    behaviour_images=4,
+    scorecard_images=40,
 )
 
 # Tripp's 10-population V1-V2-V4 system: the original CALC code reached a cost of 0.2599586 after
@@ -162,6 +171,45 @@ def recurrent_step(report: Report, settings: Settings) -> None:
     )
 
 
+def comparison_step(report: Report, settings: Settings) -> None:
+    """Models side by side: CKA between CORnet-Z and CORnet-S areas on the photos, and a small scorecard."""
+    photos = report.folder / "photos"  # written by features_step
+    files = {
+        name: extract_features(
+            name,
+            photos,
+            report.folder / f"features_{name}.h5",
+            pretrained=demo_weights(name),
+            overwrite=True,
+            progress=False,
+        )
+        for name in ("cornet_z", "cornet_s")
+    }
+    folder = similarity_report(
+        files["cornet_z"],
+        files["cornet_s"],
+        report.folder / "similarity",
+        bootstrap=50,
+        labels=("cornet_z", "cornet_s"),
+        progress=False,
+    )
+    report.include(folder, heading="CORnet-Z vs CORnet-S, linear CKA", key="similarity")
+    model = settings.digits_model
+    card = scorecard_report(
+        {f"{model} (trained)": f"{model}={report.folder / 'training'}", f"{model} (untrained)": f"{model}=false"},
+        report.folder / "scorecard",
+        suite="accuracy,robustness",
+        corruptions=settings.corruptions,
+        severities=settings.severities,
+        limit=settings.scorecard_images,
+        progress=False,
+    )
+    report.include(card, heading="Scorecard", key="scorecard")
+    report.add_section(
+        "Scorecard: the page", "`scorecard/report.html`: the same table (sortable) and figures in one file."
+    )
+
+
 def training_step(report: Report, settings: Settings) -> None:
     """Train a small recurrent model on the embedded digits; accuracy per readout step on held-out digits."""
     recipe = load_recipe("digits").replace(
@@ -241,6 +289,7 @@ STEPS = [
     recurrent_step,
     training_step,
     robustness_step,
+    comparison_step,
     calc_step,
     v1_step,
     behaviour_step,

@@ -9,6 +9,8 @@ output, ...) -> report folder`.
     adversarial  measure_adversarial, adversarial_report: white-box PGD (L-inf/L2/L1), EOT for noisy models
     accuracy     accuracy_report (measure_accuracy is brainlike.runtime's): top-1 / top-5 per readout step
     behaviour    measure_behaviour, behaviour_report, shape_bias, error_consistency: Geirhos et al. (2019)
+    similarity   compare_models, linear_cka, rbf_cka, procrustes_distance, similarity_report: model vs model
+    scorecard    measure_scorecard, scorecard_report: many models on many measurements, cached by fingerprint
     stats        model_stats, count_flops, receptive_fields
 
 The names load on first use, so that importing one of these modules (`brainlike.summary` needs only
@@ -46,6 +48,15 @@ _HOMES = {
     ),
     "brainlike.analysis.corruptions": ("CORRUPTIONS", "SEVERITIES", "corrupt"),
     "brainlike.analysis.accuracy": ("accuracy_report",),
+    "brainlike.analysis.similarity": (
+        "compare_models",
+        "linear_cka",
+        "procrustes_distance",
+        "rbf_cka",
+        "rsa_similarity",
+        "similarity_report",
+    ),
+    "brainlike.analysis.scorecard": ("measure_scorecard", "scorecard_report"),
     "brainlike.analysis.adversarial": (
         "AdversarialResult",
         "adversarial_report",

@@ -18,6 +18,7 @@ from brainlike.cli.features import add_compare, add_extract
 from brainlike.cli.inspect import add_classify, add_info, add_models
 from brainlike.cli.measures import add_robustness, add_v1
 from brainlike.cli.options import Parser
+from brainlike.cli.scorecard import add_scorecard
 from brainlike.cli.training import add_evaluate, add_train
 from brainlike.errors import BrainlikeError
 
@@ -46,6 +47,7 @@ COMMANDS = [
     add_robustness,
     add_adversarial,
     add_v1,
+    add_scorecard,
     add_behaviour,
     add_calc,
     add_demo,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from brainlike.analysis.features.extract import PRECISIONS as EXTRACT_PRECISIONS
 from brainlike.cli.options import add_running, add_seed, parse_steps
 from brainlike.recording import POOLS
 
@@ -21,14 +22,15 @@ def add_extract(sub) -> None:
         default="avg",
         help="global pooling over space (default avg); none keeps (channel, y, x)",
     )
-    add_running(p)
+    add_running(p, precisions=EXTRACT_PRECISIONS)
     add_seed(p)
+    p.add_argument("--skip-bad", action="store_true", help="give unreadable images NaN features instead of stopping")
     p.add_argument("--overwrite", action="store_true", help="start again instead of resuming")
     p.set_defaults(handler=_extract)
 
 
 def _extract(args) -> None:
-    from brainlike.analysis.features import extract_features
+    from brainlike.analysis.features import extract_features, skipped_stimuli
     from brainlike.runtime.distributed import rank_and_world
 
     path = extract_features(
@@ -44,32 +46,90 @@ def _extract(args) -> None:
         precision=args.precision,
         device=args.device,
         seed=args.seed,
+        skip_bad=args.skip_bad,
         overwrite=args.overwrite,
     )
     if rank_and_world()[0] == 0:
-        print(f"features written to {path}")
+        skipped = skipped_stimuli(path)
+        note = f" ({len(skipped)} unreadable, NaN: {', '.join(skipped[:3])}{' ...' if len(skipped) > 3 else ''})"
+        print(f"features written to {path}{note if skipped else ''}")
 
 
 def add_compare(sub) -> None:
-    p = sub.add_parser("compare", help="score extracted features against neural data (ridge, PLS or RSA)")
+    p = sub.add_parser(
+        "compare",
+        help="score extracted features against neural data (ridge, PLS, RSA) or against another model's "
+        "features (CKA, RSA, Procrustes)",
+    )
     p.add_argument("features", help="an HDF5 file from `brainlike extract`")
     p.add_argument(
         "neural",
+        metavar="NEURAL_OR_FEATURES",
         help=".npz / .h5 (stimulus_id, responses[, time_bin_ms]) or .nc "
-        "(dims stimulus, neuroid[, repetition][, time_bin])",
+        "(dims stimulus, neuroid[, repetition][, time_bin]); or a second features file",
     )
-    p.add_argument("--method", choices=["ridge", "pls", "rsa"], default="ridge")
-    p.add_argument("-o", "--output", help="report folder (default: FEATURES-vs-NEURAL-METHOD)")
+    p.add_argument(
+        "--method",
+        choices=["ridge", "pls", "rsa", "cka", "procrustes"],
+        help="against neural data: ridge (default), pls or rsa; between two features files: cka (default), "
+        "rsa or procrustes",
+    )
+    p.add_argument("-o", "--output", help="report folder (default: FEATURES-vs-OTHER-METHOD)")
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (ridge, pls)")
-    p.add_argument("--bootstrap", type=int, default=100, help="bootstrap samples over stimuli (rsa)")
+    p.add_argument("--bootstrap", type=int, default=100, help="bootstrap samples over stimuli (rsa, cka, procrustes)")
+    p.add_argument("--kernel", choices=["linear", "rbf"], default="linear", help="CKA kernel (default linear)")
+    p.add_argument("--debiased", action="store_true", help="CKA from the unbiased HSIC estimator")
+    p.add_argument(
+        "--bandwidth", type=float, default=1.0, help="RBF sigma as a fraction of the median distance (default 1)"
+    )
+    p.add_argument(
+        "--memory-gb", type=float, default=2.0, help="N x N matrices kept in memory; beyond, in scratch files"
+    )
     add_seed(p)
     p.set_defaults(handler=_compare)
 
 
+def _compare_models(args, output: str) -> None:
+    import json
+
+    from brainlike.analysis.similarity import similarity_report
+
+    folder = similarity_report(
+        args.features,
+        args.neural,
+        output,
+        method=args.method,
+        kernel=args.kernel,
+        debiased=args.debiased,
+        bandwidth=args.bandwidth,
+        bootstrap=args.bootstrap,
+        seed=args.seed,
+        memory_gb=args.memory_gb,
+    )
+    for a_layer, b_layer, value in json.loads((folder / "report.json").read_text())["best_matches"]:
+        print(f"{a_layer:24s} {b_layer:24s} {value:8.3f}")
+    print(f"report written to {folder / 'report.md'}")
+
+
 def _compare(args) -> None:
     from brainlike.analysis.neural import compare_report
+    from brainlike.analysis.similarity import is_features_file
+    from brainlike.errors import BrainlikeError
 
+    two_models = is_features_file(args.neural)
+    args.method = args.method or ("cka" if two_models else "ridge")
+    if two_models == (args.method in ("ridge", "pls")):
+        raise BrainlikeError(
+            f"{args.method} maps features to neural data; between two features files use --method cka, rsa or "
+            "procrustes"
+            if two_models
+            else f"{args.method} compares two features files and {args.neural} is not one; against neural data "
+            "use --method ridge, pls or rsa"
+        )
     output = args.output or f"{Path(args.features).stem}-vs-{Path(args.neural).stem}-{args.method}"
+    if two_models:
+        _compare_models(args, output)
+        return
     folder = compare_report(
         args.features,
         args.neural,
