@@ -85,3 +85,35 @@ def test_bad_arguments_are_clear_errors(cornet_s):
         record(cornet_s, x, stream="td")
     with pytest.raises(BrainlikeError, match="no model card"):
         record(torch.nn.Conv2d(3, 3, 1), x)
+
+
+def test_layers_are_read_by_module_path_one_tensor_per_call():
+    import torch.nn as nn
+
+    from brainlike import wrap
+
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 3, 3, padding=1)
+
+        def forward(self, x):
+            return self.conv(self.conv(x)).mean(dim=(2, 3))
+
+    model = Twice()
+    x = torch.randn(2, 3, 8, 8)
+    acts = record(model, x, layers=["conv"])  # no card needed for layers alone
+    assert list(acts) == ["conv"] and len(acts["conv"]) == 2
+    torch.testing.assert_close(acts["conv"][1], model.conv(model.conv(x)))
+    wrap(model, name="twice", areas={"V1": "conv"}, input_size=8)
+    both = record(model, x, areas=["V1"], layers=["conv"], pool="avg")
+    assert set(both) == {"V1", "conv"} and both["conv"][0].shape == (2, 3)
+    torch.testing.assert_close(both["V1"][1], both["conv"][1])
+
+
+def test_unknown_layer_names_the_closest_paths():
+    import torch.nn as nn
+
+    model = nn.Sequential(nn.Conv2d(3, 3, 1), nn.Sequential(nn.ReLU(), nn.Conv2d(3, 3, 1)))
+    with pytest.raises(BrainlikeError, match=r"no submodule '1.2'; closest: 1.1, 1.0"):
+        record(model, torch.zeros(1, 3, 4, 4), layers=["1.2"])

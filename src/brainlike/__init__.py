@@ -5,6 +5,7 @@ from brainlike.recording import layer_name, record
 from brainlike.registry import Area, ModelCard, create_model, list_models, model_card, register_model
 from brainlike.transforms import load_images, preprocess
 from brainlike.weights import WeightSpec
+from brainlike.wrap import wrap
 
 __version__ = "0.1.0"
 
@@ -21,4 +22,5 @@ __all__ = [
     "preprocess",
     "record",
     "register_model",
+    "wrap",
 ]

@@ -8,6 +8,7 @@ activations goes through here.
 
 from __future__ import annotations
 
+import difflib
 from contextlib import contextmanager
 from typing import Iterable, Sequence
 
@@ -68,8 +69,13 @@ def record(
     full_forward: bool = False,
     precision: str = "fp32",
     pool: str = "none",
+    layers: Iterable[str] | None = None,
 ) -> dict[str, list[torch.Tensor]]:
     """Run `x` through `model` and return `{area: [activation per step]}`.
+
+    layers: module paths to read besides (or, when `areas` is None, instead of) the areas, keyed by the
+    path, one tensor per call of that module in the forward pass (all calls; `steps` applies to areas). A
+    model without a card can be read through `layers` alone. Reading layers runs the whole forward pass.
 
     areas: names from the model card (default: all). steps: which steps to keep (default: all the
     area has; negative indices count from the end). stream: for models with several streams per area
@@ -83,23 +89,29 @@ def record(
     in the usual layout.
     """
     check_pool(pool)
-    card = card_of(model)
     modules = dict(model.named_modules())
-    wanted = _wanted_taps(card, modules, areas, steps, stream)
+    paths = _layer_paths(model, modules, layers)
+    card = card_of(model) if areas is not None or not paths else getattr(model, "card", None)
+    wanted = _wanted_taps(card, modules, areas, steps, stream) if areas is not None or not paths else {}
+    clash = sorted(set(wanted) & set(paths))
+    if clash:
+        raise BrainlikeError(f"{', '.join(clash)} asked for both as an area and as a layer")
+    full_forward = full_forward or bool(paths)
+    wanted.update({path: (path, None) for path in paths})
 
     calls: dict[str, int] = {key: 0 for key in wanted}
     out: dict[str, list[torch.Tensor]] = {key: [] for key in wanted}
-    needed = {key: max(keep) + 1 for key, (_, keep) in wanted.items()}
+    needed = {key: max(keep) + 1 for key, (_, keep) in wanted.items() if keep is not None}
 
     def make_hook(key: str, keep: list[int]):
-        keep_set = set(keep)
+        keep_set = None if keep is None else set(keep)
 
         def hook(_module, _inputs, output):
             step = calls[key]
             calls[key] = step + 1
-            if step in keep_set:
+            if keep_set is None or step in keep_set:
                 out[key].append(pool_activation(output.detach().float(), pool).contiguous())
-            if not full_forward and all(calls[k] >= needed[k] for k in calls):
+            if not full_forward and all(calls[k] >= needed[k] for k in needed):
                 raise _StopForward
 
         return hook
@@ -115,11 +127,28 @@ def record(
             handle.remove()
 
     for key, (path, keep) in wanted.items():
-        if len(out[key]) != len(keep):
+        if keep is None and not out[key]:
+            raise BrainlikeError(f"layer {path!r} never ran in the forward pass")
+        if keep is not None and len(out[key]) != len(keep):
             raise BrainlikeError(
                 f"{card.name}: tap {path} was called {calls[key]} times, but steps {keep} were requested"
             )
     return out
+
+
+def _layer_paths(model: nn.Module, modules: dict[str, nn.Module], layers: Iterable[str] | None) -> list[str]:
+    if layers is None:
+        return []
+    paths = list(dict.fromkeys(layers))
+    if not paths:
+        raise BrainlikeError("layers is empty; give module paths (model.named_modules())")
+    for path in paths:
+        if not path or path not in modules:
+            close = difflib.get_close_matches(path, [p for p in modules if p], n=3, cutoff=0.0)
+            raise BrainlikeError(
+                f"{type(model).__name__} has no submodule {path!r}; closest: {', '.join(close) or 'none'}"
+            )
+    return paths
 
 
 def _wanted_taps(card, modules, areas, steps, stream) -> dict[str, tuple[str, list[int]]]:

@@ -124,8 +124,22 @@ class _Entry:
     card: CardSource
 
 
+@dataclass(frozen=True)
+class Namespace:
+    """Models named `prefix:name` (torchvision, timm): `names()` lists them, `entry(name)` gives the
+    (builder, card) of one or raises a BrainlikeError. They stay out of the plain `list_models()`."""
+
+    names: Callable[[], list[str]]
+    entry: Callable[[str], tuple[Callable[..., nn.Module], CardSource]]
+
+
 _REGISTRY: dict[str, _Entry] = {}
 _FRONTENDS: dict[str, Callable[[nn.Module], nn.Module]] = {}
+_NAMESPACES: dict[str, Namespace] = {}
+_NAMESPACED: dict[str, _Entry] = {}
+PLUGIN_GROUP = "brainlike.models"
+_plugins_seen: set[str] = set()
+_plugins_path: tuple[str, ...] | None = None
 
 
 def register_model(name: str, *, card: CardSource) -> Callable:
@@ -152,12 +166,57 @@ def register_frontend(name: str) -> Callable:
     return decorator
 
 
+def register_namespace(prefix: str, namespace: Namespace) -> None:
+    if prefix in _NAMESPACES:
+        raise RuntimeError(f"namespace {prefix!r} is registered twice")
+    _NAMESPACES[prefix] = namespace
+
+
 def _load_families() -> None:
     import brainlike.models  # noqa: F401  (registers every family)
+
+    _load_plugins()
+
+
+def _load_plugins() -> None:
+    """Import the entry points of group `brainlike.models` not seen yet (rescanned when sys.path changes):
+    each names a module that registers its models on import, or a function called once to register them."""
+    global _plugins_path
+    import sys
+    import warnings
+    from importlib.metadata import entry_points
+
+    if _plugins_path == tuple(sys.path):
+        return
+    _plugins_path = tuple(sys.path)
+    for point in entry_points(group=PLUGIN_GROUP):
+        key = f"{point.name}={point.value}"
+        if key in _plugins_seen:
+            continue
+        _plugins_seen.add(key)
+        try:
+            loaded = point.load()
+            if callable(loaded) and not inspect.ismodule(loaded):
+                loaded()
+        except Exception as error:  # a broken plugin must not break brainlike
+            warnings.warn(f"brainlike model plugin {point.value!r} failed to load: {error}", stacklevel=3)
+
+
+def _namespaced(name: str) -> _Entry:
+    prefix, rest = name.split(":", 1)
+    if prefix not in _NAMESPACES:
+        known = ", ".join(f"{p}:" for p in sorted(_NAMESPACES))
+        raise BrainlikeError(f"unknown model namespace {prefix + ':'!r} in {name!r}; known: {known}")
+    if name not in _NAMESPACED:
+        builder, card = _NAMESPACES[prefix].entry(rest)
+        _NAMESPACED[name] = _Entry(builder, card)
+    return _NAMESPACED[name]
 
 
 def _entry(name: str) -> _Entry:
     _load_families()
+    if ":" in name:
+        return _namespaced(name)
     if name not in _REGISTRY:
         close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else "; `brainlike models` lists them"
@@ -166,8 +225,15 @@ def _entry(name: str) -> _Entry:
 
 
 def list_models(pattern: str | None = None) -> list[str]:
-    """Registered model names, sorted, optionally filtered by a shell-style pattern."""
+    """Registered model names, sorted, optionally filtered by a shell-style pattern. Namespaced models
+    appear only for a pattern with their prefix: `list_models("torchvision:*")`."""
     _load_families()
+    if pattern and ":" in pattern:
+        prefix = pattern.split(":", 1)[0]
+        if prefix not in _NAMESPACES:
+            raise BrainlikeError(f"unknown model namespace {prefix + ':'!r}; known: {', '.join(sorted(_NAMESPACES))}")
+        names = sorted(f"{prefix}:{n}" for n in _NAMESPACES[prefix].names())
+        return [n for n in names if fnmatch.fnmatch(n, pattern)]
     names = sorted(_REGISTRY)
     if pattern:
         names = [n for n in names if fnmatch.fnmatch(n, pattern)]
@@ -191,6 +257,8 @@ def create_model(name: str, pretrained: bool | str = False, **overrides: Any) ->
     first; `overrides` that contradict it are refused, since the weights would not fit.
     The model comes back in train mode with its card attached as `model.card`.
     `frontend="vone"` then replaces the model's V1 by a registered front end (a VOne block).
+    `num_classes=K` with weights whose head has another size fine-tunes: the body is loaded and the
+    head keeps its fresh initialisation (a warning names the keys that were reset).
     """
     frontend = overrides.pop("frontend", None)
     entry = _entry(name)
@@ -198,6 +266,9 @@ def create_model(name: str, pretrained: bool | str = False, **overrides: Any) ->
         raise BrainlikeError(f"unknown front end {frontend!r}; known: {', '.join(sorted(_FRONTENDS))}")
     spec, local_path = resolve_weights(model_card(name), pretrained)
     config = dict(spec.config) if spec else {}
+    new_head = "num_classes" in overrides and (spec is None or overrides["num_classes"] != config.get("num_classes"))
+    if new_head and (spec is not None or local_path is not None):
+        config["num_classes"] = overrides["num_classes"]
     for key, value in overrides.items():
         if key in config and config[key] != value:
             raise BrainlikeError(f"{name}: the weights need {key}={config[key]!r}, but {key}={value!r} was asked for")
@@ -209,7 +280,7 @@ def create_model(name: str, pretrained: bool | str = False, **overrides: Any) ->
     model = entry.builder(**config)
     model.card = model_card(name, **config)
     if spec is not None or local_path is not None:
-        load_pretrained(model, spec, local_path)
+        load_pretrained(model, spec, local_path, new_head=new_head)
     if frontend is not None:
         model = _FRONTENDS[frontend](model)
     return model

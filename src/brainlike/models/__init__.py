@@ -6,6 +6,8 @@ from brainlike.models import (  # noqa: F401
     blt_family,
     calc,  # noqa: F401
     cornet,  # noqa: F401
+    timm_zoo,  # noqa: F401
+    torchvision_zoo,  # noqa: F401
     v1resnet,  # noqa: F401
     vonenet,  # noqa: F401
 )
