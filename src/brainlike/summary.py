@@ -67,6 +67,11 @@ def flops_per_step(model, input_size: int) -> list[int] | None:
 def model_info(name: str, input_size: int | None = None) -> str:
     model = create_model(name)
     card = model.card
+    if not card.areas:
+        raise BrainlikeError(
+            f"{name} has no brain-area commitment to summarise; give it one with "
+            "brainlike.wrap(module, areas={'V1': 'module.path', ...}), or read layers with record(layers=...)"
+        )
     stats = model_stats(model, input_size)
     lines = [
         f"{card.name}  ({card.family})",

@@ -26,6 +26,7 @@ MISTAKES = {
     "no units": (["v1", "cornet_z", "--units", "0"], "--units: must be at least 1"),
     "an unknown subcommand": (["nosuch"], "invalid choice: 'nosuch'"),
     "an unknown model": (["info", "cornet_zz"], "unknown model 'cornet_zz'"),
+    "info without areas": (["info", "torchvision:squeezenet1_0"], "has no brain-area commitment"),
 }
 
 
