@@ -69,6 +69,7 @@ def test_identity_and_visual_degrees(brain_model):
         brain_model.start_task("label")
 
 
+@pytest.mark.slow
 def test_look_at_returns_the_recorded_steps_labelled_with_the_requested_bins(brain_model, stimuli):
     bins = [(70, 120), (120, 170), (200, 250)]
     brain_model.start_recording("IT", bins)

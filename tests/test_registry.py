@@ -56,6 +56,7 @@ def test_record_calls_each_tap_once_per_step(built):
             assert len(recorded[key]) == area.steps, key
 
 
+@pytest.mark.slow
 def test_forward_and_backward_shapes(built):
     card = built.card
     if card.name in HEAVY:
@@ -110,6 +111,7 @@ def test_cornet_s_time_bins_follow_brain_score():
     assert card.region_map() == {"V1": "V1", "V2": "V2", "V4": "V4", "IT": "IT"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list_models())
 def test_the_card_describes_the_head_that_was_built(name):
     with torch.device("meta" if name in HEAVY else "cpu"), torch.no_grad():

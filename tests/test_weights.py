@@ -235,6 +235,7 @@ def test_a_pickled_global_is_refused_with_brainlikes_own_message(tmp_path):
     assert "weights_only" not in str(error.value)
 
 
+@pytest.mark.slow
 def test_random_and_damaged_checkpoints_are_always_a_brainlike_error(tmp_path, cornet_z):
     """200 files, seeded: random bytes, truncated torch and safetensors files, torch files with bytes flipped."""
     import io

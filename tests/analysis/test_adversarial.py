@@ -131,6 +131,7 @@ def test_l2_robustness_of_a_linear_model_matches_the_margin_argument():
     assert np.array_equal(result.robust["last"][f"l2 {epsilon}"][:, 0], expected)
 
 
+@pytest.mark.slow
 def test_recurrent_models_are_attacked_on_the_last_and_the_mean_readout(val):
     net = train(DigitNet(readout_steps=2), steps=100)
     result = measure_adversarial(net, val, budgets=["linf:4/255"], steps=5, limit=64, batch_size=64, **RUN)

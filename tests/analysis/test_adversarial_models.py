@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -72,6 +73,7 @@ def train(model: nn.Module, steps: int = 200, seed: int = 0) -> nn.Module:
     return model.eval()
 
 
+@pytest.mark.slow
 def test_the_trained_models_classify_digits():
     val = digits("val", size=SIZE)
     x, y = val.images.float() / 255 * 2 - 1, torch.tensor(val.targets)

@@ -30,6 +30,7 @@ def test_examples_are_kept_for_the_first_images(result):
     assert 0 < delta <= 8 / 255
 
 
+@pytest.mark.slow
 def test_report_has_tables_curves_per_step_figures_and_examples(result, tmp_path):
     baseline = write_adversarial_report(result, tmp_path / "baseline")
     folder = write_adversarial_report(result, tmp_path / "report", baselines=[baseline], examples_format="pt")
@@ -54,6 +55,7 @@ def test_a_baseline_that_is_not_an_adversarial_report_fails_first(tmp_path):
         adversarial_report("b_net_32", tmp_path / "out", data="digits", baselines=[tmp_path])
 
 
+@pytest.mark.slow
 def test_the_command_line_attacks_a_registered_model(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     add_adversarial(parser.add_subparsers())

@@ -68,6 +68,7 @@ def assert_same_file(a, b):
         np.testing.assert_array_equal(load_layer(a, area, step).values, load_layer(b, area, step).values)
 
 
+@pytest.mark.slow
 def test_unpooled_extraction_equals_record(folder, model, tmp_path):
     path = extract_features(model, folder, tmp_path / "f.h5", pool="none", batch_size=3, progress=False)
     expected = record(model, load_images(paths_in_order(folder)))
@@ -78,6 +79,7 @@ def test_unpooled_extraction_equals_record(folder, model, tmp_path):
         np.testing.assert_allclose(layer.values, steps[0].numpy(), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pool, workers, spare", [("avg", 1, 1), ("max", 0, 0)])
 def test_pooled_extraction_equals_pooled_record(folder, model, tmp_path, monkeypatch, pool, workers, spare):
     monkeypatch.setattr(extract, "spare_cores", lambda _device: spare)  # writer in the background or inline

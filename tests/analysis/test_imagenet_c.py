@@ -105,6 +105,7 @@ def digit_net():
     return model
 
 
+@pytest.mark.slow
 def test_a_folder_in_the_published_layout_scores_as_on_the_fly_corruption(digit_net, tmp_path):
     val = digits("val", size=SIZE)
     data = _Subset(val.images[:40], val.targets[:40])

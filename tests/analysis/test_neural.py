@@ -182,6 +182,7 @@ def recurrent_features(tmp_path_factory):
     return random_image_features(tmp_path_factory.mktemp("recurrent"), "cornet_rt", 36, ["V1", "V4"], seed=1)
 
 
+@pytest.mark.slow
 def test_time_binned_responses_are_scored_per_bin_and_matched_by_the_time_mapping(recurrent_features, tmp_path):
     """Neural bin k is a linear map of V4 at step 2 + k: the time mapping must pick that step (and V1's)."""
     bins = [(110, 140), (140, 170), (170, 200)]

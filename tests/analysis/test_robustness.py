@@ -35,6 +35,7 @@ def _distance(a, b) -> float:
     return float(np.abs(a.astype(float) - b.astype(float)).mean())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CORRUPTIONS)
 def test_corruption_properties(name, photos):
     image = photos[0]

@@ -1,5 +1,6 @@
 """Parameter counts, FLOPs and receptive fields per area."""
 
+import pytest
 import torch
 
 from brainlike import create_model
@@ -19,6 +20,7 @@ def test_receptive_field_ignores_spatial_normalisation_but_reports_clipping():
     assert fields["IT"][1]  # reaches the image border
 
 
+@pytest.mark.slow
 def test_flops_of_cornet_s_match_the_published_figure():
     total, per_area = count_flops(create_model("cornet_s"), torch.zeros(1, 3, 224, 224))
     assert round(total / 1e9, 1) == 32.9

@@ -77,6 +77,7 @@ def test_every_readout_and_both_streams_of_every_step_match_the_original(case):
     _check_taps(taps, ref)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["blt_vs_imagenet_128", "blt_vs_ecoset_128"])
 def test_the_original_schedule_without_reuse_matches_too(name):
     ref = reference(name)
@@ -138,6 +139,7 @@ def test_reuse_changes_no_output_for_any_connection_set(bio_unroll, options):
     assert all(relative_error(a, b) < 1e-5 for a, b in pairs)
 
 
+@pytest.mark.slow
 def test_td_skip_is_unused_in_sweep_mode_unless_fixed():
     x = torch.randn(1, 3, 128, 128)
     outputs = {}
@@ -180,6 +182,7 @@ def test_published_weights_resolve_to_the_hub_files():
         assert file in spec.url and cached_path(spec).name == spec.url.rsplit("/", 1)[-1]
 
 
+@pytest.mark.slow
 def test_a_local_checkpoint_in_the_published_format_loads_strictly(ecoset_128, tmp_path):
     path = tmp_path / "blt_vs_slt_111_biounroll_1_t_12_readout_multi_dataset_ecoset_num_1.pth"
     torch.save(ecoset_128.state_dict(), path)  # the release format: a plain state_dict

@@ -107,6 +107,7 @@ def test_log_space_scaling_takes_powers_of_c_and_sigma(spec):
             assert len(idx) == round(m[b.pre] * b.c)
 
 
+@pytest.mark.slow
 def test_calc_cifar_runs_with_one_tap_per_area():
     model = create_model("calc_cifar").eval()
     x = torch.randn(1, 3, 32, 32)
@@ -151,6 +152,7 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
         ArchitectureSpec.from_dict({"input": {}})
 
 
+@pytest.mark.slow
 def test_build_summary_matches_the_built_network_without_running_it(monkeypatch, tmp_path):
     spec = shipped_spec("ventral_32")
     output = spec.layers[-1].name

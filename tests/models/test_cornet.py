@@ -27,6 +27,7 @@ def test_keys_shapes_and_param_count(case):
     assert sum(p.numel() for p in model.parameters()) == PARAMS[name] == ref["param_count"]
 
 
+@pytest.mark.slow
 def test_logits_and_every_step_match_the_original(case):
     name, model, ref = case
     x = reference_input(224)

@@ -50,6 +50,7 @@ def test_timm_missing_is_one_line(monkeypatch):
         create_model("timm:resnet50")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["torchvision:resnet18", "torchvision:alexnet", "alexnet", "resnet50"])
 def test_areas_record_through_taps_and_keys_are_torchvisions(name):
     model = create_model(name)

@@ -45,6 +45,7 @@ def test_card(built):
     assert card.area_names == ("V1", "V2", "V4", "IT") and card.area("V1").tap == "V1"
 
 
+@pytest.mark.slow
 def test_published_checkpoint_format_round_trips(built, tmp_path):
     name, model = built
     # Brain-Score's file is a plain state_dict; the paper's training checkpoints nest it under "model".
@@ -90,6 +91,7 @@ def test_local_and_polar_variants_refuse_other_input_sizes(built):
         model.eval()(torch.randn(1, 3, 96, 96))
 
 
+@pytest.mark.slow
 def test_variants_do_not_interact():
     first = create_model("v1resnet50_d")
     create_model("v1resnet50_e")

@@ -35,6 +35,7 @@ def test_decode_workers_are_the_cores_the_compute_threads_leave(monkeypatch, thr
     assert spare_cores("cuda") >= spare_cores("cpu")
 
 
+@pytest.mark.slow
 def test_weights_digest_covers_every_tensor_and_changes_with_any_value():
     from brainlike.runtime.fingerprints import weights_digest
 

@@ -74,6 +74,7 @@ def _resumable_run(data, output, *, kill_at=None, resume=False):
     )
 
 
+@pytest.mark.slow
 def test_kill_and_resume_gives_bitwise_identical_weights(digits16, tmp_path):
     train_set, val_set = Subset(digits16[0], 96), Subset(digits16[1], 32)
     whole = _resumable_run((train_set, val_set), tmp_path / "whole")
@@ -148,6 +149,7 @@ def test_corrupt_image_stops_training_unless_skipped(tmp_path):
     assert result.steps == 3 and result.val.images == 8
 
 
+@pytest.mark.slow
 def test_a_folder_holding_another_run_is_refused_unless_resumed_or_overwritten(digits16, tmp_path):
     recipe = load_recipe("digits").replace(input_size=16, batch_size=64, epochs=1)
     train(TinyRecurrent(), digits16, recipe=recipe, output=tmp_path, progress=False)

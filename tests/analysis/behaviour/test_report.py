@@ -12,6 +12,7 @@ from brainlike.data.geirhos import CNNS, HUMANS
 from tests.analysis.behaviour.helpers import STIMULI, Oracle
 
 
+@pytest.mark.slow
 def test_a_feed_forward_report_has_the_papers_panels(tmp_path):
     folder = behaviour_report(Oracle("cue-conflict", "shape"), tmp_path / "report", stimuli=STIMULI, progress=False)
     report = json.loads((folder / "report.json").read_text())

@@ -60,6 +60,7 @@ def page(monkeypatch, tmp_path):
     return scorecard_report(models, tmp_path / "card", suite="magnitude", device="cpu", progress=False) / "report.html"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(BROWSER is None, reason="no chromium installed (Debian: apt-get install chromium)")
 def test_page_renders_in_a_headless_browser(page, tmp_path):
     probed = tmp_path / "probed.html"

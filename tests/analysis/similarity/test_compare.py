@@ -153,6 +153,7 @@ def test_mismatched_stimuli_give_clear_errors(two_files):
         compare_models({"x": np.zeros((4, 2)), "y": np.zeros((5, 2))}, a, progress=False)
 
 
+@pytest.mark.slow
 def test_similarity_report_has_matrix_trajectories_rdms_and_mds(tmp_path):
     ids = [f"img{i}" for i in range(24)]
     from brainlike.analysis.similarity import FeatureSet

@@ -1,5 +1,6 @@
 """Batching of the V1 panel: sized to the area, and without effect on the responses."""
 
+import pytest
 import torch
 
 from brainlike.analysis.v1.responses import MAX_BATCH, AreaRecorder, default_batch_size
@@ -12,6 +13,7 @@ def test_wide_areas_get_small_batches():
     assert default_batch_size(10**9) == 1
 
 
+@pytest.mark.slow
 def test_responses_do_not_depend_on_the_batch_size(model):
     auto = AreaRecorder(model, "V1")
     blank = auto.blank()
