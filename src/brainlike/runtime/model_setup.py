@@ -39,10 +39,13 @@ def checkpoint_settings(pretrained) -> dict[str, Any]:
 
 
 def build_for_dataset(
-    name: str, dataset: LabeledImages, *, pretrained: bool | str = False, **config: Any
+    name: str | nn.Module, dataset: LabeledImages, *, pretrained: bool | str = False, **config: Any
 ) -> tuple[nn.Module, dict[str, Any]]:
     """(model, settings): the model with one output per class of `dataset`, and the evaluation
-    settings a training checkpoint recorded (empty otherwise)."""
+    settings a training checkpoint recorded (empty otherwise). A module is taken as it is, with no
+    settings: every `*_report(model_or_name, ...)` resolves its model here."""
+    if isinstance(name, nn.Module):
+        return name, {}
     checkpoint = training_checkpoint(pretrained)
     if checkpoint is not None:
         if checkpoint.get("model_name") not in (None, name):

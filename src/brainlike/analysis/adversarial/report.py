@@ -243,9 +243,7 @@ def adversarial_report(
     if examples_format not in EXAMPLE_FORMATS:
         raise BrainlikeError(f"examples are saved as {' or '.join(EXAMPLE_FORMATS)}, not {examples_format!r}")
     dataset = open_dataset(data, split, skip_bad=skip_bad)
-    settings = {}
-    if isinstance(model, str):
-        model, settings = build_for_dataset(model, dataset, pretrained=pretrained, **model_config)
+    model, settings = build_for_dataset(model, dataset, pretrained=pretrained, **model_config)
     result = measure_adversarial(
         model,
         dataset,

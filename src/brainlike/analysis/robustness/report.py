@@ -145,9 +145,7 @@ def robustness_report(
             f"the published {baseline} errors are ImageNet-C's ({ALEXNET_CLASSES} classes); {data} has "
             f"{dataset.num_classes} classes: give a baseline results file measured on this dataset"
         )
-    settings = {}
-    if isinstance(model, str):
-        model, settings = build_for_dataset(model, dataset, pretrained=pretrained, **model_config)
+    model, settings = build_for_dataset(model, dataset, pretrained=pretrained, **model_config)
     result = measure_robustness(
         model,
         dataset,
