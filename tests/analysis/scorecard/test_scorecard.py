@@ -8,7 +8,14 @@ import torch
 import torch.nn as nn
 from PIL import Image
 
-from brainlike import BrainlikeError, create_model
+from brainlike import BrainlikeError, create_model, wrap
+from brainlike.analysis.behaviour import (
+    consistency_with_humans,
+    human_ceiling,
+    load_responses,
+    measure_behaviour,
+    shape_bias,
+)
 from brainlike.analysis.features import extract_features, load_layer, stimulus_ids
 from brainlike.analysis.scorecard import (
     MEASUREMENTS,
@@ -20,6 +27,7 @@ from brainlike.analysis.scorecard import (
 )
 from brainlike.analysis.scorecard.builtin import wilson_interval
 from brainlike.cli import main
+from brainlike.data.geirhos import HUMANS, sample_stimuli
 
 
 class Toy(nn.Module):
@@ -113,8 +121,9 @@ def test_suites_are_checked(tmp_path):
         "robustness",
         "neural:x.npz",
     ]
-    with pytest.raises(BrainlikeError, match="unknown measurement 'behaviour'; the scorecard knows accuracy"):
-        parse_suite("accuracy,behaviour")
+    assert [e.key for e in parse_suite("behaviour,behaviour:edges")] == ["behaviour", "behaviour:edges"]
+    with pytest.raises(BrainlikeError, match="unknown measurement 'behavior'; the scorecard knows accuracy"):
+        parse_suite("accuracy,behavior")
     with pytest.raises(BrainlikeError, match="neural needs an argument"):
         parse_suite("neural")
     with pytest.raises(BrainlikeError, match="v1 takes no argument"):
@@ -194,3 +203,41 @@ def test_cli_scorecard(tmp_path, capsys):
     assert "mean rank" in printed and (out / "report.html").is_file()
     assert main(["scorecard", "b_net_32", "--suite", "nope", "-o", str(out)]) == 2
     assert "unknown measurement 'nope'" in capsys.readouterr().err
+
+
+class Colour(nn.Module):
+    """An ImageNet-sized head on the mean colour of the image: decisions that depend on the image."""
+
+    def __init__(self, seed: int):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.head = nn.Linear(3, 1000)
+
+    def forward(self, x):
+        return self.head(x.mean(dim=(2, 3)))
+
+
+def test_behaviour_scores_error_consistency_over_the_human_ceiling(tmp_path, monkeypatch):
+    models = {name: wrap(Colour(seed), name=name, input_size=32) for seed, name in enumerate(["colour", "other"])}
+    options = dict(suite="behaviour", behaviour_stimuli="sample", device="cpu", workers=0, progress=False)
+    card = measure_scorecard(models, tmp_path, **options)
+    scores = {(o.model, s.name): s for o in card.outcomes for s in o.scores}
+    trials = load_responses("cue-conflict")
+    for name, model in models.items():
+        mine = measure_behaviour(model, stimuli=sample_stimuli(), device="cpu", workers=0).frame()
+        assert len(mine) == 16
+        humans = trials[trials["observer"].isin(HUMANS) & trials["image"].isin(set(mine["image"]))]
+        expected = float(np.mean(consistency_with_humans(mine.assign(observer=name), humans).to_numpy()))
+        score = scores[(name, "behaviour:cue-conflict")]
+        assert score.ceiled and score.ceiling == pytest.approx(human_ceiling(humans))
+        assert score.raw == pytest.approx(expected) and score.value == pytest.approx(expected / score.ceiling)
+        assert scores[(name, "shape bias")].value == pytest.approx(shape_bias(mine))
+
+    def no_forward(module, *args, **kwargs):
+        raise AssertionError("the behaviour results should be reused")
+
+    monkeypatch.setattr(nn.Module, "__call__", no_forward)
+    again = measure_scorecard(models, tmp_path, **options)
+    assert {o.status for o in again.outcomes} == {"reused"}
+    with pytest.raises(BrainlikeError, match="the experiments are"):
+        measure_scorecard(models, tmp_path, **{**options, "suite": "behaviour:colours"})

@@ -9,6 +9,7 @@ is unchanged without running the model, and measures again (saying why) where it
 
     measurements   Score, Job, register_measurement, MEASUREMENTS, parse_suite: the registry
     builtin        accuracy, robustness, v1, neural:FILE
+    behaviour      behaviour[:EXPERIMENT]: error consistency with humans, shape bias
     cache          the results folder
     run            measure_scorecard, model_specs
     table          Scorecard: the table, ranks and mean ranks

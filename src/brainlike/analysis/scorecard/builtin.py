@@ -162,7 +162,7 @@ def _neural_settings(job: Job) -> dict:
     "neural",
     "ridge predictivity of the best layer / noise ceiling (neural:FILE, images from --stimuli)",
     settings=_neural_settings,
-    needs_argument=True,
+    argument="required",
 )
 def neural(model: nn.Module, job: Job) -> list[Score]:
     from brainlike.analysis.features import extract_features

@@ -73,6 +73,7 @@ class Job:
     split: str = "val"
     limit: int | None = 200
     stimuli: str | None = None
+    behaviour_stimuli: str | None = None  # None: the cache (downloaded once); "sample": the 16 shipped images
     corruptions: tuple[str, ...] = ("gaussian_noise", "motion_blur", "fog", "contrast")
     severities: tuple[int, ...] = (1, 3, 5)
     v1_units: int = 200
@@ -90,7 +91,7 @@ class Measurement:
     description: str
     run: Callable[..., list[Score]]
     settings: Callable[[Job], dict]
-    needs_argument: bool = False
+    argument: str = "none"  # "none", "optional" or "required": whether NAME:ARGUMENT is taken
 
 
 MEASUREMENTS: dict[str, Measurement] = {}
@@ -101,12 +102,17 @@ def register_measurement(
     description: str,
     *,
     settings: Callable[[Job], dict] = lambda job: {"seed": job.seed},
-    needs_argument: bool = False,
+    argument: str = "none",
 ):
-    """Decorator: make `function(model, job) -> list[Score]` the scorecard measurement `name`."""
+    """Decorator: make `function(model, job) -> list[Score]` the scorecard measurement `name`.
+
+    argument: "none", "optional" or "required": whether the suite may (must) say `name:ARGUMENT`; the
+    function finds it in `job.argument` (None when not given)."""
+    if argument not in ("none", "optional", "required"):
+        raise ValueError(f"argument is 'none', 'optional' or 'required', not {argument!r}")
 
     def decorate(function):
-        MEASUREMENTS[name] = Measurement(name, description, function, settings, needs_argument)
+        MEASUREMENTS[name] = Measurement(name, description, function, settings, argument)
         return function
 
     return decorate
@@ -126,7 +132,7 @@ class SuiteEntry:
 
 def parse_suite(suite: str | Sequence[str]) -> list[SuiteEntry]:
     """Suite entries from "v1,robustness,neural:FILE" (or a list of such entries)."""
-    from brainlike.analysis.scorecard import builtin  # noqa: F401  (registers the built-in measurements)
+    from brainlike.analysis.scorecard import behaviour, builtin  # noqa: F401  (they register the built-in ones)
 
     parts = suite.split(",") if isinstance(suite, str) else list(suite)
     entries = []
@@ -137,9 +143,9 @@ def parse_suite(suite: str | Sequence[str]) -> list[SuiteEntry]:
         if name not in MEASUREMENTS:
             raise BrainlikeError(f"unknown measurement {name!r}; the scorecard knows {', '.join(sorted(MEASUREMENTS))}")
         measurement = MEASUREMENTS[name]
-        if measurement.needs_argument and not argument:
+        if measurement.argument == "required" and not argument:
             raise BrainlikeError(f"{name} needs an argument: {name}:FILE")
-        if argument and not measurement.needs_argument:
+        if argument and measurement.argument == "none":
             raise BrainlikeError(f"{name} takes no argument (got {part!r})")
         entries.append(SuiteEntry(measurement, argument or None))
     if not entries:

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from brainlike.analysis.scorecard.measurements import Job, Score, parse_suite
+from brainlike.analysis.scorecard.measurements import Score, parse_suite
 from brainlike.analysis.scorecard.run import FAILED, RECOMPUTED, REUSED, measure_scorecard
 from brainlike.analysis.scorecard.table import Scorecard
 from brainlike.reports import Report, markdown_table
@@ -146,41 +146,10 @@ def write_scorecard_report(card: Scorecard, output: str | Path, *, suite: str | 
 
 
 def scorecard_report(
-    models,
-    output: str | Path,
-    *,
-    suite: str | Sequence[str] = "v1,robustness,accuracy",
-    pretrained: bool | str = True,
-    data: str = "digits",
-    split: str = "val",
-    limit: int | None = 200,
-    stimuli: str | Path | None = None,
-    corruptions: Sequence[str] = Job.corruptions,
-    severities: Sequence[int] = Job.severities,
-    v1_units: int = 200,
-    seed: int = 0,
-    device: str = "auto",
-    batch_size: int = 64,
-    workers: int | None = None,
-    progress: bool = True,
+    models, output: str | Path, *, suite: str | Sequence[str] = "v1,robustness,accuracy", **options
 ) -> Path:
-    """`brainlike scorecard`: measure_scorecard, then the report folder (report.md, report.html, figures)."""
-    card = measure_scorecard(
-        models,
-        output,
-        suite=suite,
-        pretrained=pretrained,
-        data=data,
-        split=split,
-        limit=limit,
-        stimuli=stimuli,
-        corruptions=corruptions,
-        severities=severities,
-        v1_units=v1_units,
-        seed=seed,
-        device=device,
-        batch_size=batch_size,
-        workers=workers,
-        progress=progress,
-    )
+    """`brainlike scorecard`: measure_scorecard (which takes `options`: pretrained, data, split, limit,
+    stimuli, behaviour_stimuli, corruptions, severities, v1_units, seed, device, batch_size, workers,
+    progress), then the report folder (report.md, report.html, figures)."""
+    card = measure_scorecard(models, output, suite=suite, **options)
     return write_scorecard_report(card, output, suite=suite)

@@ -151,6 +151,7 @@ def measure_scorecard(
     split: str = "val",
     limit: int | None = 200,
     stimuli: str | Path | None = None,
+    behaviour_stimuli: str | Path | None = None,
     corruptions: Sequence[str] = Job.corruptions,
     severities: Sequence[int] = Job.severities,
     v1_units: int = 200,
@@ -167,7 +168,8 @@ def measure_scorecard(
     models: see model_specs; a training checkpoint (NAME=run/folder) is measured at the image size and
     normalisation it was trained with. suite: measurement names with their arguments, "v1,robustness,neural:FILE".
     data/split/limit: the dataset accuracy and robustness use (limit: evenly spaced images; None: all).
-    stimuli: the images of neural:FILE entries.
+    stimuli: the images of neural:FILE entries. behaviour_stimuli: a folder of the Geirhos et al. (2019)
+    stimuli, "sample" for the 16 shipped ones, None to download them into the cache once.
     """
     from brainlike.runtime.devices import pick_device
 
@@ -181,6 +183,7 @@ def measure_scorecard(
         split=split,
         limit=limit,
         stimuli=None if stimuli is None else str(stimuli),
+        behaviour_stimuli=None if behaviour_stimuli is None else str(behaviour_stimuli),
         corruptions=tuple(corruptions),
         severities=tuple(int(s) for s in severities),
         v1_units=v1_units,
