@@ -120,3 +120,35 @@ def test_the_card_describes_the_head_that_was_built(name):
         logits = model(torch.zeros(1, 3, size, size))
     assert model.card.num_classes == 7 == logits.shape[-1]
     assert model.card == model_card(name, num_classes=7)
+
+
+def test_a_front_end_card_is_the_card_of_the_model_built_with_it():
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    card = model_card("cornet_z", frontend="vone")  # builds once, leaving the global RNG alone
+    assert torch.equal(torch.rand(3), expected)
+    model = create_model("cornet_z", frontend="vone")
+    assert model.card == card and card != model_card("cornet_z")
+    assert card.area("V1").taps == {"output": "V1.vone_block.output"} and card.preprocessing == "half"
+    assert card.config == {"frontend": "vone"} and card.weights == {}
+
+
+def _front_end(name):
+    """(card of the model built with frontend="vone", None) or (None, the error message)."""
+    try:
+        return create_model(name, frontend="vone").card, None
+    except BrainlikeError as error:
+        return None, str(error)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in list_models() if n not in HEAVY])
+def test_every_front_end_card_matches_the_built_model(name):
+    built_card, refused = _front_end(name)
+    if refused is not None:  # a model whose V1 cannot take a VOne block: the card says so in the same words
+        with pytest.raises(BrainlikeError) as error:
+            model_card(name, frontend="vone")
+        assert str(error.value) == refused
+        return
+    assert model_card(name, frontend="vone") == built_card

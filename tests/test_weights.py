@@ -289,3 +289,39 @@ def test_a_brainlike_home_that_is_a_file_is_a_clear_error(tmp_path, monkeypatch)
     monkeypatch.setenv("BRAINLIKE_HOME", str(tmp_path / "home"))
     with pytest.raises(BrainlikeError, match="is not a folder"):
         brainlike_home()
+
+
+def _published_weights():
+    """(model, tag) of every registered weight entry, and those of one torchvision: model."""
+    entries = [(name, tag) for name in registry.list_models() for tag in registry.model_card(name).weights]
+    return entries + [("torchvision:resnet18", tag) for tag in registry.model_card("torchvision:resnet18").weights]
+
+
+@pytest.mark.parametrize("name, tag", _published_weights())
+def test_every_weight_entry_names_its_licence_source_citation_and_size(name, tag):
+    spec = registry.model_card(name).weights[tag]
+    assert spec.licence and spec.source.startswith("https://") and len(spec.citation) > 20, spec
+    assert isinstance(spec.parameters, int) and spec.parameters > 0, spec
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, tag", _published_weights())
+def test_the_parameter_count_of_every_weight_entry_is_that_of_the_built_model(name, tag):
+    spec = registry.model_card(name).weights[tag]
+    try:
+        with torch.device("meta"):  # no memory, no initialisation: counts only
+            model = create_model(name, **spec.config)
+    except (RuntimeError, TypeError, NotImplementedError):  # builders that compute kernels with numpy
+        model = create_model(name, **spec.config)
+    assert sum(p.numel() for p in model.parameters()) == spec.parameters
+
+
+def test_info_shows_the_licence_size_source_and_citation_of_the_weights(capsys):
+    from brainlike.cli import main
+
+    assert main(["info", "cornet_z"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "  imagenet: licence GPL-3.0-or-later; 2,071,656 parameters; source https://github.com/dicarlolab/CORnet" in out
+    )
+    assert "    cite: Kubilius J, Schrimpf M" in out

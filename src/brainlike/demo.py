@@ -247,7 +247,7 @@ def calc_step(report: Report, settings: Settings) -> None:
     """CALC: a CNN fitted to a 3-area anatomy, and Tripp's reference system against the original's cost."""
     system = report.folder / "calc_system.json"
     system.write_text(json.dumps(CALC_DEMO_SYSTEM))
-    folder = fit_to_folder(str(system), report.folder / "calc", max_cumulative_stride=4)
+    folder = fit_to_folder(str(system), report.folder / "calc", max_cumulative_stride=4, overwrite=True)
     show_folder(folder)
     report.include(folder, heading="CALC", key="calc")
     name, original_cost, original_seconds = CALC_REFERENCE

@@ -242,11 +242,29 @@ def list_models(pattern: str | None = None) -> list[str]:
 
 def model_card(name: str, **config: Any) -> ModelCard:
     """The card of `name` for the given constructor arguments (defaults when none are given): a head built
-    with `num_classes` is described with that many classes."""
+    with `num_classes` is described with that many classes. With `frontend=`, the card of the model with
+    that front end, which depends on the built model (the V1 module it replaces, the stride that keeps its
+    map size): it is built once, with random weights and the global RNG left as it was, and remembered."""
+    if config.get("frontend") is not None:
+        return _frontend_card(name, config)
+    config.pop("frontend", None)
     source = _entry(name).card
     card = source(**config) if callable(source) else source
     classes = config.get("num_classes", card.num_classes)
     return replace(card, name=name, config=dict(config), num_classes=classes)
+
+
+_FRONTEND_CARDS: dict[str, ModelCard] = {}
+
+
+def _frontend_card(name: str, config: Mapping[str, Any]) -> ModelCard:
+    key = f"{name}|{sorted(config.items())!r}"
+    if key not in _FRONTEND_CARDS:
+        import torch
+
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            _FRONTEND_CARDS[key] = create_model(name, **config).card
+    return _FRONTEND_CARDS[key]
 
 
 def create_model(name: str, pretrained: bool | str = False, **overrides: Any) -> nn.Module:
@@ -282,5 +300,11 @@ def create_model(name: str, pretrained: bool | str = False, **overrides: Any) ->
     if spec is not None or local_path is not None:
         load_pretrained(model, spec, local_path, new_head=new_head)
     if frontend is not None:
-        model = _FRONTENDS[frontend](model)
+        try:
+            model = _FRONTENDS[frontend](model)
+        except (NotImplementedError, RuntimeError, TypeError, ValueError) as error:  # its probe of V1 failed
+            raise BrainlikeError(
+                f"{name}: front end {frontend!r} cannot replace its V1 ({type(error).__name__}: "
+                f"{str(error).splitlines()[0] if str(error) else 'no message'})"
+            ) from None
     return model

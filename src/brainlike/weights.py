@@ -57,6 +57,10 @@ class WeightSpec:
 
     `sha256` is the full hex digest or a prefix of it (official files often carry 8 hex digits in
     their name). `config` holds the constructor arguments the weights were trained with.
+    `licence` is the licence stated by the repository that publishes the weights (`source`), as an SPDX
+    identifier with any caveat after it, or "unknown" where none could be confirmed; `citation` the
+    paper that describes them; `parameters` the parameter count of the model they fill (built with
+    `config`), which tests/test_weights.py checks against the built model.
     """
 
     url: str | None
@@ -65,6 +69,10 @@ class WeightSpec:
     config: Mapping[str, Any] = field(default_factory=dict)
     filename: str | None = None
     description: str = ""
+    licence: str = "unknown"
+    source: str = ""
+    citation: str = ""
+    parameters: int | None = None
 
     @property
     def file_name(self) -> str:

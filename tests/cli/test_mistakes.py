@@ -24,6 +24,9 @@ MISTAKES = {
         "--limit: must be at least 1",
     ),
     "no units": (["v1", "cornet_z", "--units", "0"], "--units: must be at least 1"),
+    "a severity beyond 5": (["robustness", "cornet_z", "--data", "digits", "--severities", "7"], "invalid choice: 7"),
+    "no PGD steps": (["adversarial", "cornet_z", "--data", "digits", "--steps", "0"], "--steps: must be at least 1"),
+    "no scorecard V1 units": (["scorecard", "cornet_z", "-o", "c", "--v1-units", "0"], "--v1-units: must be at"),
     "an unknown subcommand": (["nosuch"], "invalid choice: 'nosuch'"),
     "an unknown model": (["info", "cornet_zz"], "unknown model 'cornet_zz'"),
     "info without areas": (["info", "torchvision:squeezenet1_0"], "has no brain-area commitment"),
@@ -43,3 +46,14 @@ def test_one_line_and_status_2(mistake, capsys, tmp_path, monkeypatch):
 def test_asking_for_a_gpu_where_there_is_none(capsys):
     assert main(["evaluate", "cornet_z", "--data", "digits", "--device", "cuda", *RANDOM]) == 2
     assert "no CUDA GPU is available here" in capsys.readouterr().err
+
+
+def test_object_dtype_stimulus_ids_are_refused_with_the_line_that_saves_them(capsys, tmp_path):
+    import numpy as np
+
+    ids = np.array(["a.png", "b.png", "c.png"], dtype=object)  # what pandas' Series.values gives for text
+    np.savez(tmp_path / "neural.npz", stimulus_id=ids, responses=np.zeros((3, 4)))
+    assert main(["compare", str(tmp_path / "f.h5"), str(tmp_path / "neural.npz"), "-o", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'stimulus_id' is an array of Python objects" in err[0], err
+    assert "np.asarray(stimulus_id).astype(str)" in err[0] and "not unpickle" in err[0]

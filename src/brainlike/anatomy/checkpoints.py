@@ -2,11 +2,18 @@
 
 A least-squares or L-BFGS checkpoint holds the values reached (c, sigma, w_rf) and the evaluations or
 iterations so far; an Adam checkpoint the variables, the optimiser state, the steps and the cost curve.
-A fit resumes only from a checkpoint of its own method: the states are not interchangeable.
+A fit resumes only from a checkpoint of its own method: the states are not interchangeable, and only from
+one of the same fit: every checkpoint written inside `stamped(fingerprint)` carries the fingerprint (the
+system, strides, cost weights, seed and start; see `fit.fit_fingerprint`), and `check_same_fit` refuses
+another one in a line naming what differs.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +25,40 @@ from brainlike.weights import load_state, save_state
 
 FORMAT = "brainlike-calc-1"
 _WHAT = "CALC fit checkpoint"
+_FINGERPRINT: ContextVar[dict[str, Any] | None] = ContextVar("calc_fit_fingerprint", default=None)
+
+
+@contextmanager
+def stamped(fingerprint: Mapping[str, Any]) -> Iterator[None]:
+    """Every checkpoint saved inside carries `fingerprint` (the optimisers save them; the fit knows what it is)."""
+    token = _FINGERPRINT.set(dict(fingerprint))
+    try:
+        yield
+    finally:
+        _FINGERPRINT.reset(token)
 
 
 def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
     """Write `state` (numpy arrays become tensors, which a weights-only load reads back) atomically."""
     tensors = {k: torch.as_tensor(v) if isinstance(v, np.ndarray) else v for k, v in state.items()}
+    fingerprint = _FINGERPRINT.get()
+    if fingerprint is not None:
+        tensors["fingerprint"] = json.dumps(fingerprint, sort_keys=True)
     return save_state(tensors, path, format=FORMAT)
+
+
+def saved_fingerprint(state: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The fingerprint a checkpoint carries (None for one written before fingerprints, or outside a fit)."""
+    text = state.get("fingerprint")
+    return json.loads(text) if isinstance(text, str) else None
+
+
+def check_same_fit(saved: Mapping[str, Any], current: Mapping[str, Any], where: str, remedy: str) -> None:
+    """Refuse to continue `where` when another fit (system, strides, weights, seed or start) made it."""
+    keys = sorted(set(saved) | set(current))
+    changed = [f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in keys if saved.get(k) != current.get(k)]
+    if changed:
+        raise BrainlikeError(f"{where} holds another CALC fit ({'; '.join(changed[:4])}); {remedy}")
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

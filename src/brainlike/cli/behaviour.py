@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from brainlike.cli.options import add_running, add_seed
-from brainlike.errors import BrainlikeError
+from brainlike.cli.options import add_running, add_seed, at_least
 
 
 def add_behaviour(sub) -> None:
@@ -22,7 +21,7 @@ def add_behaviour(sub) -> None:
     )
     p.add_argument("--stimuli", metavar="DIR", help="a local copy of the stimuli (default: download them once)")
     p.add_argument("--mapping", metavar="FILE", help="JSON {category: [output indices or class names]} for other heads")
-    p.add_argument("--limit", type=int, help="an evenly spaced subset of this many images per experiment")
+    p.add_argument("--limit", type=at_least(1), help="an evenly spaced subset of this many images per experiment")
     p.add_argument(
         "--threshold", type=float, default=0.5, help="confidence that marks a recurrent model's decision (default 0.5)"
     )
@@ -35,8 +34,6 @@ def add_behaviour(sub) -> None:
 def _behaviour(args) -> None:
     from brainlike.analysis.behaviour import behaviour_report
 
-    if args.limit is not None and args.limit < 1:
-        raise BrainlikeError("--limit must be at least 1")
     folder = behaviour_report(
         args.name,
         args.output,

@@ -25,9 +25,25 @@ def add_info(sub) -> None:
 
 
 def _info(args) -> None:
+    from brainlike.registry import model_card
     from brainlike.summary import model_info
 
     print(model_info(args.name, input_size=args.input_size))
+    lines = weight_lines(model_card(args.name).weights)
+    if lines:
+        print("\npublished weights:")
+        print("\n".join(lines))
+
+
+def weight_lines(weights) -> list[str]:
+    """One line per weight entry: its licence, parameter count, source and citation."""
+    lines = []
+    for tag, spec in weights.items():
+        count = f"{spec.parameters:,} parameters" if spec.parameters else "parameter count not recorded"
+        lines.append(f"  {tag}: licence {spec.licence}; {count}; source {spec.source or 'not recorded'}")
+        if spec.citation:
+            lines.append(f"    cite: {spec.citation}")
+    return lines
 
 
 def add_classify(sub) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from brainlike.cli.choices import CORRUPTIONS, SEVERITIES
 from brainlike.cli.options import add_pretrained, add_running, add_seed, at_least
 
 
@@ -15,6 +16,7 @@ def add_v1(sub) -> None:
     p.add_argument("--units", type=at_least(1), default=1000, help="most units to measure (default 1000)")
     add_seed(p)
     p.add_argument("-o", "--output", help="report folder (default v1-NAME)")
+    p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     p.set_defaults(handler=_v1)
 
 
@@ -22,7 +24,13 @@ def _v1(args) -> None:
     from brainlike.analysis.v1 import v1_report
 
     folder = v1_report(
-        args.name, args.output, pretrained=args.pretrained, area=args.area, max_units=args.units, seed=args.seed
+        args.name,
+        args.output,
+        pretrained=args.pretrained,
+        area=args.area,
+        max_units=args.units,
+        seed=args.seed,
+        progress=not args.no_progress,
     )
     for group in json.loads((folder / "report.json").read_text())["v1"]["groups"]:
         shown = "not scored" if group["score"] is None else f"{group['score']:.3f}"
@@ -31,14 +39,26 @@ def _v1(args) -> None:
 
 
 def add_robustness(sub) -> None:
-    from brainlike.analysis.corruptions import CORRUPTIONS, SEVERITIES
-
     p = sub.add_parser("robustness", help="top-1 under the 15 ImageNet-C corruptions, mCE against a baseline")
     p.add_argument("name")
     p.add_argument("--data", required=True, help="dataset folder, or 'digits' for the embedded one")
-    p.add_argument("--split", default="val")
-    p.add_argument("--corruptions", nargs="+", default=list(CORRUPTIONS), metavar="NAME")
-    p.add_argument("--severities", nargs="+", type=int, default=list(SEVERITIES), metavar="S")
+    p.add_argument("--split", default="val", help="dataset split (default val)")
+    p.add_argument(
+        "--corruptions",
+        nargs="+",
+        default=list(CORRUPTIONS),
+        metavar="NAME",
+        help=f"corruptions to apply (default all 15: {', '.join(CORRUPTIONS)})",
+    )
+    p.add_argument(
+        "--severities",
+        nargs="+",
+        type=int,
+        choices=SEVERITIES,
+        default=list(SEVERITIES),
+        metavar="S",
+        help="severities 1-5 (default all)",
+    )
     add_running(p)
     add_seed(p)
     p.add_argument(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from brainlike.cli.choices import PRECISIONS
 from brainlike.errors import BrainlikeError
-from brainlike.precision import PRECISIONS
 
 DEFAULTS = {"pretrained": True, "device": "auto", "precision": "fp32", "batch_size": 64, "workers": None, "seed": 0}
 

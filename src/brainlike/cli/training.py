@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from brainlike.cli.choices import PRECISIONS
 from brainlike.cli.options import add_device, add_pretrained, add_running, at_least
-from brainlike.precision import PRECISIONS
 
 
 def add_train(sub) -> None:
@@ -55,7 +55,7 @@ def add_train(sub) -> None:
     add_device(p)
     p.add_argument("--skip-bad", action="store_true", help="skip unreadable images instead of stopping")
     p.add_argument("--max-steps", type=at_least(1), help="stop after this many training steps (smoke tests)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(handler=_train)
 
 
@@ -94,14 +94,20 @@ def add_evaluate(sub) -> None:
     p = sub.add_parser("evaluate", help="top-1/top-5 per readout step on a dataset split, with a PNG")
     p.add_argument("name")
     p.add_argument("--data", required=True, help="dataset folder or 'digits'")
-    p.add_argument("--split", default="val")
+    p.add_argument("--split", default="val", help="dataset split (default val)")
     p.add_argument(
         "--input-size", type=at_least(1), help="input size in pixels (default: the checkpoint's or the card's)"
     )
     p.add_argument("--transform", help="resize_center_crop, squash, none, imagenet_then_resize")
     add_running(p)
-    p.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--skip-bad", action="store_true")
+    p.add_argument(
+        "--model-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="model constructor argument, e.g. times=3; repeatable",
+    )
+    p.add_argument("--skip-bad", action="store_true", help="skip unreadable images instead of stopping")
     p.add_argument("-o", "--output", help="report folder (default: evaluation-NAME)")
     p.set_defaults(handler=_evaluate)
 

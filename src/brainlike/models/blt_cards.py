@@ -29,6 +29,16 @@ DATASETS = {
 _BIO_START_MS, _BIO_STEP_MS = 20.0, 15.0
 _SWEEP_LATENCY_MS = (20.0, 35.0, 50.0, 60.0, 65.0, 70.0, 80.0)
 _SWEEP_STEP_MS = 25.0
+# Brain-Score region -> area, as Brain-Score's own BLT-VS plugin publishes it (brain-score/vision,
+# brainscore_vision/models/blt-vs/region_layer_map/blt_vs.json, written by its layer-mapping run of
+# 26 Nov 2024, commit 100e698): V1 -> "V1_5", V2 -> "V3_5", V4 -> "V1_5", IT -> "V4_5", the plugin's
+# names for an area's output at step 5 (bottom-up and top-down together). The map is Brain-Score's
+# layer selection on its public benchmarks, not anatomy. A card commits one region per area, so area V1
+# carries V1 and the adapter (brainlike.brainscore) answers V4 from V1 through this table too. The steps
+# are brainlike's: each requested time bin is answered by the step committed nearest to it, not always
+# by step 5.
+BRAINSCORE_REGION_MAP = {"V1": "V1", "V2": "V3", "V4": "V1", "IT": "V4"}
+_CARD_REGIONS = {area: region for region, area in reversed(BRAINSCORE_REGION_MAP.items())}
 
 
 def _weights(dataset: str, image_size: int) -> dict[str, WeightSpec]:
@@ -48,7 +58,13 @@ def _weights(dataset: str, image_size: int) -> dict[str, WeightSpec]:
     )
     return {
         dataset: WeightSpec(
-            url=_HF + filename, config=config, description=f"{dataset}, KietzmannLab release on the Hugging Face hub"
+            url=_HF + filename,
+            config=config,
+            description=f"{dataset}, KietzmannLab release on the Hugging Face hub",
+            licence="MIT",  # the LICENSE of KietzmannLab/BLT-VS, whose README lists these files as its shipped models
+            source="https://github.com/KietzmannLab/BLT-VS",
+            citation=CITATION,
+            parameters={"imagenet": 34_989_732, "ecoset": 27_332_427}[dataset],  # the README: 34.9 M, 27.3 M
         )
     }
 
@@ -76,7 +92,7 @@ def blt_vs_card(
         else:
             bins = uniform_bins(_SWEEP_LATENCY_MS[n], _SWEEP_STEP_MS, timesteps)
         taps = {"bu": f"connections.{name}.output_bu", "td": f"connections.{name}.output_td"}
-        areas.append(Area(name, taps, bins, silent))
+        areas.append(Area(name, taps, bins, silent, region=_CARD_REGIONS.get(name)))
     first = arrival[-1]
     readouts = 1 if readout_type == "single" else max(timesteps - first, 0)
     if bio_unroll:
@@ -97,6 +113,8 @@ def blt_vs_card(
         "bias of its layer_norm_td in sweep mode and zeros in biological mode.",
         "224 px = 5 degrees; preprocessing: resize the short side to 224, centre-crop, scale to [-1, 1].",
         "In sweep mode the V4->V1 TD skip is unused, as in the original; fix_td_skip_bug=True enables it.",
+        "Brain-Score regions as Brain-Score's BLT-VS plugin maps them: V1 -> V1, V2 -> V3, V4 -> V1, IT -> V4 "
+        "(its automatic layer selection, not anatomy).",
     )
     return ModelCard(
         name=f"blt_vs_{dataset}",

@@ -37,12 +37,16 @@ CITATION_2019 = (
 _URL = "https://s3.amazonaws.com/cornet-models/cornet_{}-{}.pth"
 
 
-def _official(letter: str, hash_prefix: str) -> dict[str, WeightSpec]:
+def _official(letter: str, hash_prefix: str, parameters: int, citation: str) -> dict[str, WeightSpec]:
     return {
         "imagenet": WeightSpec(
             url=_URL.format(letter, hash_prefix),
             sha256=hash_prefix,
             description="ImageNet-1k, official release (DataParallel format)",
+            licence="GPL-3.0-or-later",  # the repository's README, section License: "GNU GPL 3+"
+            source="https://github.com/dicarlolab/CORnet",
+            citation=citation,
+            parameters=parameters,
         )
     }
 
@@ -294,14 +298,19 @@ def _area(name: str, bins, silent=()) -> Area:
 def cornet_z_card(**_) -> ModelCard:
     # Time bins of Brain-Score's candidate_models commitment for CORnet-Z.
     areas = tuple(_area(a, uniform_bins(BRAINSCORE_LATENCIES_MS[a], 100, 1)) for a in AREAS)
-    return _card("cornet_z", areas, _official("z", "5c427c9c"), CITATION_2018)
+    return _card("cornet_z", areas, _official("z", "5c427c9c", 2_071_656, CITATION_2018), CITATION_2018)
 
 
 def cornet_s_card(times: tuple[int, int, int] = (2, 4, 2), **_) -> ModelCard:
     # Brain-Score's CORnet-S TIME_MAPPINGS: (start ms, step ms) per region.
     timing = {"V1": (50, 100, 1), "V2": (70, 100, times[0]), "V4": (90, 50, times[1]), "IT": (100, 100, times[2])}
     areas = tuple(_area(a, uniform_bins(*timing[a])) for a in AREAS)
-    return _card("cornet_s", areas, _official("s", "1d3f7974") if tuple(times) == (2, 4, 2) else {}, CITATION_2019)
+    return _card(
+        "cornet_s",
+        areas,
+        _official("s", "1d3f7974", 53_416_616, CITATION_2019) if tuple(times) == (2, 4, 2) else {},
+        CITATION_2019,
+    )
 
 
 # Brain-Score's legacy commitment for CORnet-R (5 steps); step 0 of V2/V4/IT has no bin because it
@@ -336,11 +345,15 @@ def _recurrent_card(name: str, times: int, unroll: str, weights, citation: str) 
 
 
 def cornet_r_card(times: int = 5, **_) -> ModelCard:
-    return _recurrent_card("cornet_r", times, "sequential", _official("r", "5930a990"), CITATION_2018)
+    return _recurrent_card(
+        "cornet_r", times, "sequential", _official("r", "5930a990", 5_208_936, CITATION_2018), CITATION_2018
+    )
 
 
 def cornet_rt_card(times: int = 5, **_) -> ModelCard:
-    return _recurrent_card("cornet_rt", times, "biological", _official("rt", "933c001c"), CITATION_2018)
+    return _recurrent_card(
+        "cornet_rt", times, "biological", _official("rt", "933c001c", 5_208_936, CITATION_2018), CITATION_2018
+    )
 
 
 @register_model("cornet_z", card=cornet_z_card)

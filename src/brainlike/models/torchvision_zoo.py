@@ -71,6 +71,12 @@ def weight_specs(name: str) -> dict[str, WeightSpec]:
             sha256=hash_prefix(m.url),
             config={"weights_tag": m.name, "num_classes": len(m.meta["categories"])},
             description=_describe(m),
+            # torchvision is BSD-3-Clause; its docs: pre-trained models "may have their own licenses or terms
+            # and conditions derived from the dataset used for training"
+            licence="BSD-3-Clause (torchvision); the training data's terms may apply",
+            source="https://github.com/pytorch/vision",
+            citation=TORCHVISION,
+            parameters=m.meta.get("num_params"),
         )
         for m in members
     }

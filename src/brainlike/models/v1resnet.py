@@ -231,6 +231,13 @@ _BRAINSCORE_WEIGHTS = {
         format="torch",
         config={"radius_pad": True, "polar_antialias": True},
         description="ImageNet, 64 px; as packaged for Brain-Score (resnet50_primary_visual_cortex), plain state_dict",
+        # Published by Brain-Score's plugin (brain-score/vision, MIT) from the model of Pogoncheff et al.
+        # (bionicvisionlab/2023-Pogoncheff-Explaining-V1-Properties, BSD-2-Clause); neither states the licence
+        # of the weight file itself.
+        licence="unknown",
+        source="https://github.com/brain-score/vision/tree/master/brainscore_vision/models/resnet50_primary_visual_cortex",
+        citation=CITATION,
+        parameters=35_156_346,  # also the plugin's metadata.yml total_parameter_count
     ),
 }
 

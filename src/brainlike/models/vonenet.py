@@ -191,9 +191,18 @@ def _feedforward_areas(taps: dict[str, str]) -> tuple[Area, ...]:
     )
 
 
-def _weights(*entries: tuple[str, str, str, dict]) -> dict[str, WeightSpec]:
+def _weights(parameters: int, *entries: tuple[str, str, str, dict]) -> dict[str, WeightSpec]:
     return {
-        tag: WeightSpec(url=_URL.format(file), format="torch", config=config, description=text)
+        tag: WeightSpec(
+            url=_URL.format(file),
+            format="torch",
+            config=config,
+            description=text,
+            licence="GPL-3.0-or-later",  # the repository's README, section License: "GNU GPL 3+"
+            source="https://github.com/dicarlolab/vonenet",
+            citation=CITATION,
+            parameters=parameters,
+        )
         for tag, file, text, config in entries
     }
 
@@ -227,6 +236,7 @@ def _vone_card(
 def _resnet_card(image_size: int = 224, visual_degrees: float = 8.0, **_) -> ModelCard:
     areas = _feedforward_areas({"V1": "vone_block.output", "V2": "model.V2", "V4": "model.V4", "IT": "model.IT"})
     weights = _weights(
+        27_500_264,
         ("imagenet", "voneresnet50_e70.pth.tar", "ImageNet, 70 epochs (the paper's best)", {}),
         ("imagenet_at", "voneresnet50_at_e96.pth.tar", "ImageNet, adversarially trained, 96 epochs", {}),
         ("imagenet_ns", "voneresnet50_ns_e70.pth.tar", "ImageNet, trained without noise", {"noise_mode": None}),
@@ -236,7 +246,7 @@ def _resnet_card(image_size: int = 224, visual_degrees: float = 8.0, **_) -> Mod
 
 def _alexnet_card(image_size: int = 224, visual_degrees: float = 8.0, **_) -> ModelCard:
     areas = _feedforward_areas({"V1": "vone_block.output", "V2": "model.V2", "V4": "model.V4", "IT": "model.IT"})
-    weights = _weights(("imagenet", "vonealexnet_e70.pth.tar", "ImageNet, 70 epochs", {}))
+    weights = _weights(76_661_800, ("imagenet", "vonealexnet_e70.pth.tar", "ImageNet, 70 epochs", {}))
     return _vone_card("alexnet", areas, weights, "VOne block + AlexNet back-end", image_size, visual_degrees)
 
 
@@ -248,7 +258,7 @@ def _cornets_card(image_size: int = 224, visual_degrees: float = 8.0, **_) -> Mo
         else replace(a, taps={s: f"model.{p}" for s, p in a.taps.items()})
         for a in backbone.areas
     )
-    weights = _weights(("imagenet", "vonecornets_e70.pth.tar", "ImageNet, 70 epochs", {}))
+    weights = _weights(55_322_856, ("imagenet", "vonecornets_e70.pth.tar", "ImageNet, 70 epochs", {}))
     return _vone_card("cornets", areas, weights, "VOne block + CORnet-S back-end", image_size, visual_degrees)
 
 

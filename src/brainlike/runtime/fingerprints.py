@@ -57,14 +57,24 @@ def differences(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[st
     return [f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in keys if saved.get(k) != current.get(k)]
 
 
-def check_same_run(saved: Mapping[str, Any], current: Mapping[str, Any], where: str) -> None:
-    """Refuse to continue or reuse `where` when it was made by another model, other weights or settings."""
-    changed = differences(saved, current)
+def check_same_run(
+    saved: Mapping[str, Any],
+    current: Mapping[str, Any],
+    where: str,
+    remedy: str = "choose another output or start again with --overwrite",
+) -> None:
+    """Refuse to continue or reuse `where` when it was made by another model, other weights or settings.
+
+    Both are compared as they read back from JSON (tuples as lists), so a fingerprint stored in a file
+    equals the one computed now when nothing changed."""
+    changed = differences(plain(saved), plain(current))
     if changed:
-        raise BrainlikeError(
-            f"{where} holds a run with other settings ({'; '.join(changed[:4])}); "
-            "choose another output or start again with --overwrite"
-        )
+        raise BrainlikeError(f"{where} holds a run with other settings ({'; '.join(changed[:4])}); {remedy}")
+
+
+def plain(fingerprint: Mapping[str, Any]) -> dict[str, Any]:
+    """The fingerprint as it reads back from JSON (tuples become lists, numpy scalars numbers)."""
+    return json.loads(encode(fingerprint))
 
 
 def encode(fingerprint: Mapping[str, Any]) -> str:

@@ -20,6 +20,7 @@ from brainlike.data import LabeledImages, has_split, open_dataset
 from brainlike.errors import BrainlikeError
 from brainlike.runtime.checkpoints import load_checkpoint
 from brainlike.runtime.distributed import barrier, setup, teardown
+from brainlike.runtime.fingerprints import check_same_run, plain, weights_digest
 from brainlike.runtime.model_setup import build_for_dataset
 from brainlike.training.recipes import Recipe, apply_overrides, load_recipe, recipe_for_model, recipe_from_dict
 from brainlike.training.trainer import Trainer, TrainResult
@@ -89,10 +90,14 @@ def train(
             size = chosen.input_size or 32
             train_set = open_dataset(data, "train", skip_bad=skip_bad, digits_size=size)
             val_set = _optional_split(data, skip_bad, size)
-        torch.manual_seed(chosen.seed)
+        torch.manual_seed(chosen.seed)  # random starting weights follow the seed, so a resumed run is the same network
         if name is not None:
             model, _ = build_for_dataset(name, train_set, pretrained=pretrained, **model_config)
             model_config = dict(model.card.config)
+        started = start_fingerprint(model, name, model_config, chosen.seed)
+        if checkpoint is not None and checkpoint.get("fingerprint"):
+            where = output if resume is True else Path(resume)
+            check_same_run(checkpoint["fingerprint"], started, str(where), remedy=RESTART)
         trainer = Trainer(
             model,
             train_set,
@@ -103,12 +108,28 @@ def train(
             progress=progress,
             model_name=name,
             model_config=model_config,
+            fingerprint=started,
         )
         if checkpoint is not None:
             trainer.load_state_dict(checkpoint)
         return trainer.fit(max_steps=max_steps, on_step=on_step)
     finally:
         teardown(context)
+
+
+RESTART = "resume it with the same model, weights and seed, or start afresh with --overwrite (without --resume)"
+
+
+def start_fingerprint(model: nn.Module, name: str | None, config: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    """What a run starts from: the model, its configuration, a digest of its starting weights and the seed."""
+    return plain(
+        {
+            "model": name or type(model).__name__,
+            "model_config": dict(config),
+            "start_weights_sha256": weights_digest(model),
+            "seed": seed,
+        }
+    )
 
 
 RUN_FILES = ("latest.pt", "log.csv", "recipe.yaml", "model.safetensors", "report", "tensorboard")

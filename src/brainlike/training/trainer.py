@@ -69,8 +69,10 @@ class Trainer:
         progress: bool = True,
         model_name: str | None = None,
         model_config: Mapping[str, Any] | None = None,
+        fingerprint: Mapping[str, Any] | None = None,
     ):
         context = context or Context()
+        self.fingerprint = dict(fingerprint or {})  # what started the run; a resume must match it
         self.recipe, self.context, self.progress = recipe, context, progress
         self.output = Path(output)
         self.model_name, self.model_config = model_name, dict(model_config or {})
@@ -175,6 +177,7 @@ class Trainer:
         return {
             "model_name": self.model_name,
             "model_config": self.model_config,
+            "fingerprint": self.fingerprint,
             "recipe": self.recipe.as_dict(),
             "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
             "optimizer": self.optimizer.state_dict(),

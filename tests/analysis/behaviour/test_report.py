@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-from brainlike import BrainlikeError
 from brainlike.analysis.behaviour import behaviour_report, measure_behaviour, summarise
 from brainlike.cli.behaviour import add_behaviour
 from brainlike.data.geirhos import CNNS, HUMANS
@@ -73,5 +72,7 @@ def test_the_command(tmp_path, capsys, monkeypatch):
     printed = capsys.readouterr().out
     assert "edges             8 images: accuracy 1.000" in printed and "human ceiling" in printed
     assert (tmp_path / "out" / "report.md").is_file()
-    with pytest.raises(BrainlikeError, match="--limit must be at least 1"):
-        _cli(["behaviour", "oracle", "--limit", "0"])
+    from brainlike.cli import main
+
+    assert main(["behaviour", "oracle", "--limit", "0"]) == 2  # refused by the parser, in one line
+    assert capsys.readouterr().err.strip() == "brainlike behaviour: error: argument --limit: must be at least 1, not 0"

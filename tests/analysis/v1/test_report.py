@@ -6,6 +6,7 @@ import pytest
 
 from brainlike.analysis.v1 import v1_report, write_v1_report
 from brainlike.cli import main
+from brainlike.runtime.fingerprints import weights_digest
 
 
 @pytest.mark.slow
@@ -30,11 +31,17 @@ def test_report_folder_holds_json_markdown_and_figures(result, tmp_path):
 
 
 @pytest.mark.slow
-def test_v1_report_measures_a_given_model_and_returns_its_folder(model, tmp_path):
-    folder = v1_report(model, tmp_path / "v1", max_units=4, batch_size=128, device="cpu")
+def test_v1_report_measures_a_given_model_and_returns_its_folder(model, tmp_path, capsys):
+    folder = v1_report(model, tmp_path / "v1", max_units=4, batch_size=128, device="cpu", seed=2, progress=True)
     assert folder == tmp_path / "v1"
     data = json.loads((folder / "report.json").read_text())
     assert data["v1"]["weights"] == "given model" and data["v1"]["selection"]["measured"] == 4
+    made_by = data["fingerprint"]  # what produced the report
+    assert made_by["weights_sha256"] == weights_digest(model) and made_by["model"] == model.card.name
+    assert (made_by["area"], made_by["max_units"], made_by["seed"], made_by["weights"]) == ("V1", 4, 2, "given model")
+    lines = capsys.readouterr().err.strip().splitlines()  # one line per stage of the protocol
+    assert [line.split("] ")[0].split("[")[1] for line in lines] == [f"{k}/5" for k in range(1, 6)]
+    assert "orientation: 1152 gratings x 4 units" in lines[1] and lines[-1].endswith(" s)")
 
 
 def test_frames(result):

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
+import torch
 import torch.nn as nn
 
 from brainlike.analysis.behaviour.measure import measure_behaviour
@@ -22,6 +23,7 @@ from brainlike.reports.figures.behaviour import (
     per_step_figure,
     shape_bias_figure,
 )
+from brainlike.runtime.fingerprints import fingerprint
 
 CNN_NAMES = {"alexnet": "AlexNet", "googlenet": "GoogLeNet", "vgg": "VGG-16"}
 
@@ -218,8 +220,20 @@ def behaviour_report(
     """
     names = experiment_names(experiment)
     if isinstance(model, str):
+        torch.manual_seed(seed)  # random weights follow the seed: a rerun measures the same network
         model = create_model(model, pretrained=pretrained, **model_config)
     summaries = []
+    settings = {
+        "experiments": list(names),
+        "stimuli": str(stimuli) if stimuli else "download cache",
+        "mapping": mapping if mapping is None or isinstance(mapping, Mapping) else str(mapping),
+        "limit": limit,
+        "threshold": threshold,
+        "resamples": resamples,
+        "seed": seed,
+        "precision": precision,
+    }
+    made_by = fingerprint(model, pretrained=pretrained, **settings)  # before the model moves to `device`
     for name in names:
         result = measure_behaviour(
             model,
@@ -235,5 +249,10 @@ def behaviour_report(
             progress=progress,
         )
         summaries.append(summarise(result, threshold=threshold, resamples=resamples, seed=seed))
-    details = {"pretrained": str(pretrained), "stimuli": str(stimuli) if stimuli else "download cache", "seed": seed}
+    details = {
+        "pretrained": str(pretrained),
+        "stimuli": settings["stimuli"],
+        "seed": seed,
+        "fingerprint": made_by,
+    }
     return write_behaviour_report(summaries, output, details=details)

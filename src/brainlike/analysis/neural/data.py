@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -108,8 +109,7 @@ def load_neural(path: str | Path) -> NeuralData:
     if suffix == ".nc":
         return _load_netcdf(path)
     if suffix == ".npz":
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {k: archive[k] for k in archive.files}
+        arrays = _read_npz(path)
     elif suffix in (".h5", ".hdf5"):
         import h5py
 
@@ -124,6 +124,27 @@ def load_neural(path: str | Path) -> NeuralData:
     return neural_data(_strings(arrays["stimulus_id"]), arrays["responses"], neuroids, arrays.get("time_bin_ms"))
 
 
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an .npz file, never unpickled: an object array (what pandas' `.values` gives for text) is
+    refused with the line that saves it as text instead."""
+    import zipfile
+
+    arrays = {}
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            for key in archive.files:
+                try:
+                    arrays[key] = archive[key]
+                except ValueError:  # numpy: "Object arrays cannot be loaded when allow_pickle=False"
+                    raise BrainlikeError(
+                        f"{path}: {key!r} is an array of Python objects (what pandas writes), which brainlike does "
+                        f"not unpickle; save it as text: np.savez(..., {key}=np.asarray({key}).astype(str))"
+                    ) from None
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise BrainlikeError(f"{path} is not a readable .npz file ({error})") from None
+    return arrays
+
+
 def _load_netcdf(path: Path) -> NeuralData:
     import xarray as xr
 
@@ -131,6 +152,8 @@ def _load_netcdf(path: Path) -> NeuralData:
         array = xr.load_dataarray(path)
     except (ValueError, OSError) as error:
         raise BrainlikeError(f"cannot read {path} as one xarray DataArray: {error}") from None
+    if "presentation" in array.dims:
+        array = _by_stimulus(array, path)
     extra = set(array.dims) - {"stimulus", "neuroid", "repetition", "time_bin"}
     if {"stimulus", "neuroid"} - set(array.dims) or extra:
         raise BrainlikeError(
@@ -159,3 +182,40 @@ def match_stimuli(feature_ids: Sequence[str], neural_ids: Sequence[str]) -> np.n
             f"(e.g. {missing[0]!r}; feature ids look like {feature_ids[0]!r}); the ids must match exactly"
         )
     return np.array([where[s] for s in neural_ids])
+
+
+def _by_stimulus(array, path: Path):
+    """BrainIO's layout (presentation x neuroid [x time_bin]: one presentation per trial, stimulus_id and
+    optionally repetition on `presentation`, MultiIndex levels stored as plain coordinates, as
+    brainio's write_netcdf leaves them) as (repetition, stimulus, neuroid [, time_bin])."""
+    import xarray as xr
+
+    if "stimulus_id" not in array.coords and "image_id" in array.coords:  # BrainIO's name before 2023
+        array = array.rename(image_id="stimulus_id")
+    if "stimulus_id" not in array.coords or array["stimulus_id"].dims != ("presentation",):
+        raise BrainlikeError(f"{path} has a presentation dim but no stimulus_id coordinate on it")
+    ids = _strings(array["stimulus_id"].values)
+    counts = Counter(ids)
+    if len(set(counts.values())) != 1:
+        raise BrainlikeError(
+            f"{path}: stimuli are presented {min(counts.values())} to {max(counts.values())} times; "
+            "give every stimulus the same number of presentations (or average them)"
+        )
+    stimuli = list(counts)  # in order of first presentation
+    column = {stimulus: k for k, stimulus in enumerate(stimuli)}
+    order = range(len(ids))
+    if "repetition" in array.coords:  # the k-th repetition of every stimulus is repetition k
+        order = sorted(order, key=lambda p: array["repetition"].values[p])
+    index = np.empty((counts[stimuli[0]], len(stimuli)), dtype=int)
+    seen = Counter()
+    for p in order:
+        index[seen[ids[p]], column[ids[p]]] = p
+        seen[ids[p]] += 1
+    rest = [d for d in ("neuroid", "time_bin") if d in array.dims]
+    values = array.transpose("presentation", *rest).values[index]
+    neuroids = array["neuroid_id"].values if "neuroid_id" in array.coords else np.arange(array.sizes["neuroid"])
+    coords = {"stimulus_id": ("stimulus", stimuli), "neuroid": _strings(neuroids)}
+    for name in ("time_bin_start", "time_bin_end"):
+        if name in array.coords:
+            coords[name] = ("time_bin", array[name].values)
+    return xr.DataArray(values, dims=("repetition", "stimulus", *rest), coords=coords)

@@ -47,9 +47,11 @@ class RobustnessResult:
     """Top-1 accuracy per readout step for the clean images and every (corruption, severity) cell."""
 
     model: str
-    images: int
+    images: int  # the clean images scored (unreadable ones skipped with skip_bad are not counted)
     clean: list[float]
     top1: dict[str, dict[int, list[float]]] = field(default_factory=dict)
+    unreadable: int = 0  # images of the dataset (after `limit`) skipped because they could not be read
+    cell_images: dict[str, dict[int, int]] = field(default_factory=dict)  # corrupted cells scoring other counts
 
     def errors(self, step: int = -1) -> dict[str, dict[int, float]]:
         return {c: {s: 1 - acc[step] for s, acc in cells.items()} for c, cells in self.top1.items()}
@@ -173,7 +175,7 @@ def measure_robustness(
         **({"corrupted_data": str(corrupted_data)} if corrupted_data is not None else {}),
         "size": size,
     }
-    cells = _load_state(state_path, settings)
+    cells, scored = _load_state(state_path, settings)
     device = pick_device(device)
     workers = decode_workers(device) if workers is None else workers
     model.to(device)
@@ -200,27 +202,35 @@ def measure_robustness(
         loader = DataLoader(items, batch_size=batch_size, num_workers=workers, collate_fn=_collate)
         batches = _batches(loader, preprocessing, device, cell if batched else None)
         outcome = evaluation.run_evaluation(readouts, batches, loss_fn=loss, device=device, precision=precision)
-        cells[key] = outcome.top1
-        _save_state(state_path, settings, cells)
-    result = RobustnessResult(card.name, len(dataset), cells[f"{CLEAN}/0"])
+        cells[key], scored[key] = outcome.top1, outcome.images
+        _save_state(state_path, settings, cells, scored)
+    clean_images = scored.get(f"{CLEAN}/0", len(dataset))  # a state from before counts were kept: all of them
+    result = RobustnessResult(card.name, clean_images, cells[f"{CLEAN}/0"], unreadable=len(dataset) - clean_images)
     for name in corruptions:
         result.top1[name] = {s: cells[f"{name}/{s}"] for s in severities}
+        differ = {
+            s: scored[f"{name}/{s}"] for s in severities if scored.get(f"{name}/{s}", clean_images) != clean_images
+        }
+        if differ:
+            result.cell_images[name] = differ
     return result
 
 
-def _load_state(path, settings: dict) -> dict:
+def _load_state(path, settings: dict) -> tuple[dict, dict]:
+    """The finished cells (key -> top-1 per step) and the images each scored."""
     if path is None or not Path(path).is_file():
-        return {}
+        return {}, {}
     state = json.loads(Path(path).read_text())
     if state.get("settings") != to_jsonable(settings):
         raise BrainlikeError(
             f"{path} holds a run with other settings ({state.get('settings')}); "
             f"choose another output folder or remove it"
         )
-    return state["cells"]
+    return state["cells"], state.get("scored", {})
 
 
-def _save_state(path, settings: dict, cells: dict) -> None:
+def _save_state(path, settings: dict, cells: dict, scored: dict) -> None:
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(Path(path), json.dumps({"settings": to_jsonable(settings), "cells": cells}))
+        payload = {"settings": to_jsonable(settings), "cells": cells, "scored": scored}
+        write_atomic(Path(path), json.dumps(payload))

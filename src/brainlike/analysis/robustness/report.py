@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
+import torch
 import torch.nn as nn
 
 from brainlike.analysis.corruptions import CORRUPTIONS, SEVERITIES
@@ -57,7 +58,12 @@ def _baseline_name(baseline) -> str:
 def _summary_text(result: RobustnessResult, summary: dict, baseline, corrupted_data=None) -> str:
     corrupted = [a[-1] for cells in result.top1.values() for a in cells.values()]
     source = f"read from {corrupted_data}" if corrupted_data else "corrupted on the fly at the model's resolution"
-    lines = [f"Images: {result.images}, {source}. Mean corrupted top-1: {100 * np.mean(corrupted):.1f} %."]
+    skipped = f" ({result.unreadable} unreadable, skipped)" if result.unreadable else ""
+    lines = [
+        f"Images scored: {result.images}{skipped}, {source}. Mean corrupted top-1: {100 * np.mean(corrupted):.1f} %."
+    ]
+    for name, counts in result.cell_images.items():
+        lines.append(f"{name}: " + ", ".join(f"severity {s} scored {n} images" for s, n in counts.items()) + ".")
     if "mce" in summary:
         lines.append(f"mCE: {100 * summary['mce']:.1f} % (baseline {_baseline_name(baseline)}).")
         if is_published(baseline) and not corrupted_data:
@@ -84,6 +90,8 @@ def write_robustness_report(
             **(details or {}),
             "model": result.model,
             "images": result.images,
+            "unreadable_images": result.unreadable,
+            **({"images_per_cell": result.cell_images} if result.cell_images else {}),
             "clean_top1_per_step": result.clean,
             "clean_error": result.clean_error(),
             "top1_per_step": result.top1,
@@ -145,6 +153,7 @@ def robustness_report(
             f"the published {baseline} errors are ImageNet-C's ({ALEXNET_CLASSES} classes); {data} has "
             f"{dataset.num_classes} classes: give a baseline results file measured on this dataset"
         )
+    torch.manual_seed(seed)  # random weights follow the seed: a resumed run measures the same network
     model, settings = build_for_dataset(model, dataset, pretrained=pretrained, **model_config)
     result = measure_robustness(
         model,

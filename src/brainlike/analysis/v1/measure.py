@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -82,6 +83,22 @@ def _grid(stimuli, responses: np.ndarray) -> np.ndarray:
     return responses.reshape(*stimuli.shape, responses.shape[-1])
 
 
+class _Stages:
+    """One line on stderr as each stage of the protocol starts: `v1 [2/5] orientation: 288 gratings x 50 units`,
+    with the seconds since the measurement began."""
+
+    COUNT = 5
+
+    def __init__(self, where: str, enabled: bool):
+        self.where, self.enabled, self.done, self.began = where, enabled, 0, time.perf_counter()
+
+    def __call__(self, text: str) -> None:
+        self.done += 1
+        if self.enabled:
+            elapsed = time.perf_counter() - self.began
+            print(f"v1 {self.where} [{self.done}/{self.COUNT}] {text} ({elapsed:.1f} s)", file=sys.stderr, flush=True)
+
+
 def measure_v1(
     model: nn.Module,
     *,
@@ -90,24 +107,32 @@ def measure_v1(
     seed: int = 0,
     batch_size: int | None = None,
     trials: int = 1,
+    progress: bool = False,
 ) -> V1Result:
     """Map receptive fields, select units, show the orientation, SF and size sets, convert to firing
     rates, compute the V1 properties and score them against the published distributions.
 
     max_units caps the units measured (a seeded subset of those the protocol selects); trials > 1
     averages repeated presentations for stochastic models. Seeds torch and numpy from `seed`.
+    `progress` prints a line on stderr as each of the five stages starts.
     """
     began = time.perf_counter()
     card = card_of(model)
     where = f"{card.name} {area}"
+    stage = _Stages(where, progress)
     torch.manual_seed(seed)
     recorder = AreaRecorder(model, area, batch_size=batch_size, trials=trials)
+    stage("receptive fields: mapping and selecting units")
     blank = recorder.blank()
     selection = select_units(recorder, blank, max_units=max_units, seed=seed, where=where)
     units = torch.as_tensor(selection.units)
 
     sets = {"orientation": orientation_set(), "spatial_frequency": spatial_frequency_set(), "size": size_set()}
-    activations = {name: _grid(s, recorder.responses(s, units)) for name, s in sets.items()}
+    activations = {}
+    for name, gratings in sets.items():
+        stage(f"{name.replace('_', ' ')}: {int(np.prod(gratings.shape))} gratings x {units.numel()} units")
+        activations[name] = _grid(gratings, recorder.responses(gratings, units))
+    stage("firing rates, properties and scores")
     blank_units = blank.index_select(0, units.to(blank.device)).double().cpu().numpy()
     rate_map = fit_rate_map(blank_units, activations["orientation"], where=where)
     rates = {name: rate_map(a) for name, a in activations.items()}

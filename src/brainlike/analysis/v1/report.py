@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import torch
 import torch.nn as nn
 
 from brainlike.analysis.v1.measure import V1Result, measure_v1
@@ -15,6 +16,7 @@ from brainlike.registry import create_model
 from brainlike.reports import Report, markdown_table
 from brainlike.reports.figures.v1 import histograms_figure, tuning_figure
 from brainlike.runtime.devices import pick_device
+from brainlike.runtime.fingerprints import fingerprint
 
 # curve -> (x label, y label, log x axis)
 CURVES = {
@@ -73,6 +75,13 @@ def _histograms_figure(scores: list[PropertyScore], title: str):
     return histograms_figure(panels, title=title)
 
 
+def _status(score: PropertyScore) -> str:
+    """The status column: the status, then the note unless the note already begins with it."""
+    if not score.note or score.note.startswith(score.status):
+        return score.note or score.status
+    return f"{score.status}: {score.note}"
+
+
 def add_v1_sections(report: Report, result: V1Result, *, weights: str = "", prefix: str = "") -> None:
     """Add the V1 panel of `result` to `report`: sections, data under "v1", and three figures."""
     sel = result.selection
@@ -114,7 +123,7 @@ def add_v1_sections(report: Report, result: V1Result, *, weights: str = "", pref
                 _number(s.model_median),
                 _number(s.data_median),
                 s.units if s.status != NOT_MEASURED else "–",
-                s.status if not s.note else f"{s.status}: {s.note}",
+                _status(s),
             ]
         )
     report.add_section(
@@ -159,9 +168,14 @@ def add_v1_sections(report: Report, result: V1Result, *, weights: str = "", pref
     )
 
 
-def write_v1_report(result: V1Result, folder: str | Path, *, weights: str = "") -> Path:
+def write_v1_report(
+    result: V1Result, folder: str | Path, *, weights: str = "", fingerprint: dict | None = None
+) -> Path:
+    """The report folder of `result`; `fingerprint` (what produced it) goes into report.json."""
     report = Report(Path(folder), f"V1 electrophysiology of {result.model} ({result.area})")
     add_v1_sections(report, result, weights=weights)
+    if fingerprint is not None:
+        report.data["fingerprint"] = fingerprint
     return report.write()
 
 
@@ -176,14 +190,21 @@ def v1_report(
     batch_size: int | None = None,
     trials: int = 1,
     device: str = "auto",
+    progress: bool = False,
 ) -> Path:
     """`brainlike v1`: measure the V1 panel of a model (a module, or a registered name built with
-    `pretrained`) on `device` and write the report folder (default v1-NAME); returns the folder."""
+    `pretrained`) on `device` and write the report folder (default v1-NAME); returns the folder.
+    report.json records the fingerprint (model, configuration, weights digest, settings, version);
+    `progress` prints a line per stage of the protocol on stderr."""
     if isinstance(model, str):
         weights = "random weights" if pretrained is False else f"pretrained ({pretrained})"
+        torch.manual_seed(seed)  # random weights follow the seed: a rerun measures the same network
         model = create_model(model, pretrained=pretrained)
     else:
         weights = "given model"
+    made_by = fingerprint(model, weights=weights, area=area, max_units=max_units, seed=seed, trials=trials)
     model = model.to(pick_device(device))
-    result = measure_v1(model, area=area, max_units=max_units, seed=seed, batch_size=batch_size, trials=trials)
-    return write_v1_report(result, output or f"v1-{card_of(model).name}", weights=weights)
+    result = measure_v1(
+        model, area=area, max_units=max_units, seed=seed, batch_size=batch_size, trials=trials, progress=progress
+    )
+    return write_v1_report(result, output or f"v1-{card_of(model).name}", weights=weights, fingerprint=made_by)
