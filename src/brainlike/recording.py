@@ -21,6 +21,7 @@ from brainlike.registry import Area, ModelCard
 
 ALL_STREAMS = "all"
 POOLS = ("none", "avg", "max")
+READOUT = "readout"  # the key of the readouts' logits in record(..., readouts=True)
 
 
 def layer_name(area: str, step: int) -> str:
@@ -70,12 +71,16 @@ def record(
     precision: str = "fp32",
     pool: str = "none",
     layers: Iterable[str] | None = None,
+    readouts: bool = False,
 ) -> dict[str, list[torch.Tensor]]:
     """Run `x` through `model` and return `{area: [activation per step]}`.
 
     layers: module paths to read besides (or, when `areas` is None, instead of) the areas, keyed by the
     path, one tensor per call of that module in the forward pass (all calls; `steps` applies to areas). A
     model without a card can be read through `layers` alone. Reading layers runs the whole forward pass.
+    readouts: also (or, when `areas` is None, instead) return the logits of every readout step under the
+    key "readout" (`model.readouts(x)` where the model has it, else the one output of `model(x)`), from the
+    same forward pass.
 
     areas: names from the model card (default: all). steps: which steps to keep (default: all the
     area has; negative indices count from the end). stream: for models with several streams per area
@@ -91,12 +96,13 @@ def record(
     check_pool(pool)
     modules = dict(model.named_modules())
     paths = _layer_paths(model, modules, layers)
-    card = card_of(model) if areas is not None or not paths else getattr(model, "card", None)
-    wanted = _wanted_taps(card, modules, areas, steps, stream) if areas is not None or not paths else {}
-    clash = sorted(set(wanted) & set(paths))
+    by_areas = areas is not None or not (paths or readouts)
+    card = card_of(model) if by_areas else getattr(model, "card", None)
+    wanted = _wanted_taps(card, modules, areas, steps, stream) if by_areas else {}
+    clash = sorted(set(wanted) & set(paths)) + ([READOUT] if readouts and READOUT in {*wanted, *paths} else [])
     if clash:
-        raise BrainlikeError(f"{', '.join(clash)} asked for both as an area and as a layer")
-    full_forward = full_forward or bool(paths)
+        raise BrainlikeError(f"{', '.join(clash)} asked for twice (as an area, a layer or the readouts)")
+    full_forward = full_forward or bool(paths) or readouts
     wanted.update({path: (path, None) for path in paths})
 
     calls: dict[str, int] = {key: 0 for key in wanted}
@@ -119,7 +125,11 @@ def record(
     handles = [modules[path].register_forward_hook(make_hook(key, keep)) for key, (path, keep) in wanted.items()]
     try:
         with torch.no_grad(), _eval_mode(model), autocast(precision, x.device.type):
-            model(_fast_layout(x))
+            if readouts:
+                logits = model.readouts(_fast_layout(x)) if hasattr(model, "readouts") else [model(_fast_layout(x))]
+                out[READOUT] = [y.detach().float().contiguous() for y in logits]
+            else:
+                model(_fast_layout(x))
     except _StopForward:
         pass
     finally:

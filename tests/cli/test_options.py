@@ -9,6 +9,8 @@ from brainlike.cli.options import DEFAULTS
 # `train` takes batch size, workers, precision and seed from its recipe and starts from scratch unless
 # told otherwise: its None / False defaults mean "the recipe's" / "no weights", not another value.
 RECIPE_BACKED = {"train": {"pretrained", "precision", "batch_size", "workers", "seed"}}
+# `commit` holds every candidate layer's output for a batch at once, so its batches are smaller.
+EXEMPT = {**RECIPE_BACKED, "commit": {"batch_size"}}
 
 
 def _subcommands(parser: argparse.ArgumentParser, prefix: str = ""):
@@ -23,7 +25,7 @@ def test_shared_options_have_one_default_everywhere():
     seen = {option: set() for option in DEFAULTS}
     for command, parser in _subcommands(build_parser()):
         for action in parser._actions:
-            if action.dest in DEFAULTS and action.dest not in RECIPE_BACKED.get(command, ()):
+            if action.dest in DEFAULTS and action.dest not in EXEMPT.get(command, ()):
                 assert action.default == DEFAULTS[action.dest], (command, action.dest, action.default)
                 seen[action.dest].add(command)
     assert seen["pretrained"] >= {"classify", "extract", "evaluate", "robustness", "v1"}

@@ -1,10 +1,8 @@
-import numpy as np
 import pytest
 import torch
 import torchvision
 
 from brainlike import BrainlikeError, create_model, list_models, model_card, record
-from brainlike.data.digits import digits
 from brainlike.models.torchvision_zoo import hash_prefix
 from brainlike.weights import cached_path
 
@@ -82,33 +80,3 @@ def test_head_replacement_keeps_every_body_tensor_bitwise(tmp_path):
     mine = tuned.state_dict()
     assert all(torch.equal(mine[k], v) for k, v in body.items()) and len(body) == len(mine) - 2
     assert mine["fc.weight"].shape == (10, 512) and tuned.card.num_classes == 10
-
-
-@pytest.mark.slow
-def test_measure_v1_on_a_reduced_unit_count():
-    from brainlike.analysis import measure_v1
-
-    torch.manual_seed(0)
-    result = measure_v1(create_model("torchvision:alexnet"), max_units=40, batch_size=64)
-    assert len(result.frame()) > 0
-
-
-@pytest.mark.slow
-def test_robustness_two_corruptions_on_resnet18():
-    from brainlike.analysis import measure_robustness
-
-    model = create_model("torchvision:resnet18", num_classes=10)
-    result = measure_robustness(
-        model,
-        digits("val", size=32),
-        corruptions=["gaussian_noise", "fog"],
-        severities=[1],
-        limit=8,
-        batch_size=8,
-        input_size=64,
-        workers=0,
-        progress=False,
-    )
-    table = result.frame()
-    assert set(table["corruption"]) >= {"gaussian_noise", "fog"}
-    assert np.isfinite(table["top1"]).all()

@@ -3,6 +3,7 @@ output, ...) -> report folder`.
 
     features     extract_features, load_features, load_layer, ...: features of many images in HDF5
     neural       compare_features, compare_report: predictivity and RSA against neural recordings
+    commitment   commit_layers, apply_commitment, commit_report: layers committed to regions from recordings
     rsa          rdm, compare_rdms, bootstrap_compare
     v1           measure_v1, v1_report, write_v1_report: the Marques et al. (2021) V1 panel
     robustness   measure_robustness, robustness_report: ImageNet-C corruptions, mCE
@@ -38,6 +39,8 @@ _HOMES = {
         "noise_ceiling",
         "predictivity",
     ),
+    "brainlike.analysis.commitment": ("Commitment", "apply_commitment", "commit_layers"),
+    "brainlike.analysis.commitment_report": ("commit_report",),
     "brainlike.analysis.rsa": ("bootstrap_compare", "compare_rdms", "rdm"),
     "brainlike.analysis.v1": ("V1Result", "measure_v1", "v1_report", "write_v1_report"),
     "brainlike.analysis.robustness": (

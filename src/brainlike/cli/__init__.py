@@ -14,6 +14,7 @@ from brainlike import __version__
 from brainlike.cli.adversarial import add_adversarial
 from brainlike.cli.behaviour import add_behaviour
 from brainlike.cli.calc import add_calc
+from brainlike.cli.commit import add_commit
 from brainlike.cli.features import add_compare, add_extract
 from brainlike.cli.inspect import add_classify, add_info, add_models
 from brainlike.cli.measures import add_robustness, add_v1
@@ -25,7 +26,7 @@ from brainlike.errors import BrainlikeError
 
 def add_demo(sub) -> None:
     p = sub.add_parser("demo", help="run the main job on the embedded data and write a report")
-    p.add_argument("-o", "--output", default="brainlike-demo")
+    p.add_argument("-o", "--output", default="brainlike-demo", help="report folder (default brainlike-demo)")
     p.set_defaults(handler=_demo)
 
 
@@ -42,6 +43,7 @@ COMMANDS = [
     add_classify,
     add_extract,
     add_compare,
+    add_commit,
     add_train,
     add_evaluate,
     add_robustness,

@@ -4,18 +4,44 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from brainlike.analysis.features.extract import PRECISIONS as EXTRACT_PRECISIONS
+from brainlike.cli.choices import EXTRACT_PRECISIONS, POOLS
 from brainlike.cli.options import add_running, add_seed, parse_steps
-from brainlike.recording import POOLS
+
+# the --stream words and the stream names of the two-stream models (BLT-VS)
+STREAMS = {"bottom-up": "bu", "top-down": "td", "all": "all"}
 
 
 def add_extract(sub) -> None:
     p = sub.add_parser("extract", help="per-area, per-step features of many images to an HDF5 file")
-    p.add_argument("name")
+    p.add_argument("name", help="a registered model name (brainlike models), torchvision:NAME or timm:NAME")
     p.add_argument("stimuli", help="a folder of images (searched recursively) or a text file of image paths")
     p.add_argument("-o", "--output", required=True, help="the HDF5 file; an interrupted one is resumed")
-    p.add_argument("--areas", nargs="+", help="default: all areas")
-    p.add_argument("--steps", nargs="+", default=["all"], help="'all' (default) or step numbers, -1 = last")
+    p.add_argument(
+        "--areas",
+        nargs="+",
+        help="card areas to extract (default: all, unless --layers or --readouts is given without --stream)",
+    )
+    p.add_argument(
+        "--layers",
+        nargs="+",
+        metavar="PATH[,PATH...]",
+        help="module paths to extract (model.named_modules(); space- or comma-separated), one step per call",
+    )
+    p.add_argument(
+        "--readouts", action="store_true", help="extract the logits of every readout step (stored as area 'readout')"
+    )
+    p.add_argument(
+        "--stream",
+        choices=list(STREAMS),
+        help="two-stream models (BLT-VS): the bottom-up, top-down or both streams of each area "
+        "(default: the first stream, under the area's name)",
+    )
+    p.add_argument(
+        "--steps",
+        nargs="+",
+        default=["all"],
+        help="'all' (default) or step numbers, -1 = last; for areas, layers and readouts alike",
+    )
     p.add_argument(
         "--pool",
         choices=POOLS,
@@ -29,6 +55,10 @@ def add_extract(sub) -> None:
     p.set_defaults(handler=_extract)
 
 
+def _paths(values: list[str] | None) -> list[str] | None:
+    return None if values is None else [p for v in values for p in v.split(",") if p]
+
+
 def _extract(args) -> None:
     from brainlike.analysis.features import extract_features, skipped_stimuli
     from brainlike.runtime.distributed import rank_and_world
@@ -39,6 +69,9 @@ def _extract(args) -> None:
         args.output,
         areas=args.areas,
         steps=parse_steps(args.steps),
+        layers=_paths(args.layers),
+        readouts=args.readouts,
+        stream=None if args.stream is None else STREAMS[args.stream],
         pool=args.pool,
         batch_size=args.batch_size,
         workers=args.workers,

@@ -2,9 +2,17 @@
 
 Sources, per family:
 - alexnet: Brain-Score's alexnet model plugin, `brainscore_vision/models/alexnet/region_layer_map/alexnet.json`
-  (github.com/brain-score/vision): V1 features.2, V2 features.7, V4 features.7, IT features.12.
+  (github.com/brain-score/vision): V1 features.2, V2 features.7, V4 features.7, IT features.12. The plugin is
+  torchvision's alexnet with its ImageNet weights (`pretrained=True`, i.e. IMAGENET1K_V1).
 - resnet50: Brain-Score's resnet_50_v1 model plugin, `brainscore_vision/models/resnet_50_v1/region_layer_map/
-  resnet_50_v1.json`: V1 layer2.3, V2 layer3.0, V4 layer2.3, IT layer4.0 (the plugin's layer search result).
+  resnet_50_v1.json`: V1 layer2.3, V2 layer3.0, V4 layer2.3, IT layer4.0 (the plugin's layer search result over
+  conv1, every bottleneck block layer1.0..layer4.2 and avgpool). The plugin (`model.py`) is torchvision's
+  resnet50 with `weights='IMAGENET1K_V1'`, the weights of our `resnet50` baseline (`torchvision:resnet50`
+  defaults to torchvision's IMAGENET1K_V2 weights, on which the map was not searched).
+  Both plugins preprocess with Brain-Score's `load_preprocess_images(image_size=224)`: the whole image squashed
+  to 224 x 224, ImageNet mean and std (brainlike's "imagenet" preset). The cards keep torchvision's eval
+  transform of those weights (resize 256, centre crop 224: "imagenet_crop"), so scores can differ slightly
+  from Brain-Score's for the same layers.
 - every other ResNet / ResNeXt / wide ResNet: ours, one stage per area (layer1..layer4).
 - VGG: ours, the outputs of the 2nd..5th max-pool (one per area), computed from torchvision's configurations.
 - DenseNet: ours, transition1..3 and the final norm5.

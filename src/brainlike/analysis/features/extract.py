@@ -1,9 +1,9 @@
-"""`extract_features`: every stimulus through the model, each chosen (area, step) to the features file."""
+"""`extract_features`: every stimulus through the model, each chosen (area, step) to the features file: areas
+(or one or all of their streams), any module path, and the logits of every readout step."""
 
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -19,7 +19,7 @@ from brainlike.analysis.features.sharding import extract_in_shards, process_grou
 from brainlike.analysis.features.stimuli import ImageFiles, collate_images, list_stimuli
 from brainlike.analysis.features.store import Layer, Writer, note_skipped, open_output, plan_layers
 from brainlike.errors import BrainlikeError
-from brainlike.recording import card_of, check_pool, image_layout, record
+from brainlike.recording import READOUT, card_of, check_pool, image_layout, record
 from brainlike.registry import ModelCard, create_model
 from brainlike.runtime.devices import decode_workers, spare_cores
 from brainlike.runtime.distributed import broadcast_module, rank_and_world
@@ -36,6 +36,9 @@ def extract_features(
     *,
     areas: Iterable[str] | None = None,
     steps: Sequence[int] | None = None,
+    layers: Iterable[str] | None = None,
+    readouts: bool = False,
+    stream: str | None = None,
     pool: str = "avg",
     batch_size: int = 32,
     workers: int | None = None,
@@ -59,6 +62,14 @@ def extract_features(
     with random weights drawn from `seed`, so an interrupted random-weights run resumes with the same network.
     skip_bad: an image that cannot be read gets NaN features and its id is listed in the file
     (`skipped_stimuli`), instead of stopping the run.
+
+    areas: card areas (default: all of them, unless `layers` or `readouts` is given without a `stream`:
+    they then replace them). layers: module paths (`model.named_modules()`), stored under the path, one
+    step per call in the forward pass (counted in a dry run on a blank image). readouts: the logits of every
+    readout step, stored as area "readout". stream: for two-stream models (BLT-VS), "bu", "td" or "all"
+    (areas then stored as "V1.bu", "V1.td"); None keeps each area's first stream under the area's name.
+    steps applies to areas, layers and readouts alike. Every one of these settings is part of the file's
+    fingerprint: a resume with others is refused.
     """
     check_pool(pool)
     if precision not in PRECISIONS:
@@ -66,6 +77,7 @@ def extract_features(
     if batch_size < 1 or (workers is not None and workers < 0):
         raise BrainlikeError("batch size must be >= 1 and workers >= 0")
     ids, paths = list_stimuli(stimuli)
+    layers = None if layers is None else list(layers)
     world = rank_and_world()[1]
     if world > len(ids):
         raise BrainlikeError(f"{world} ranks for {len(ids)} stimuli: every rank needs at least one")
@@ -81,11 +93,13 @@ def extract_features(
         # one and the same network
         broadcast_module(model, context)
         card = card_of(model)
+        calls, readout_steps = _count_calls(model, card, layers, readouts, context.device)
         extraction = _Extraction(
             model,
             card,
-            plan_layers(card, areas, steps),
+            plan_layers(card, areas, steps, stream=stream, calls=calls, readouts=readout_steps),
             requested_steps=steps,
+            stream=stream,
             pool=pool,
             batch_size=batch_size,
             workers=decode_workers(context.device) if workers is None else workers,
@@ -106,14 +120,17 @@ def extract_features(
     return output
 
 
-def _record_positions(layers: list[Layer]) -> list[int]:
-    """Where each layer sits in its area's list from record(), which holds the kept steps in order."""
-    seen: Counter = Counter()
-    positions = []
-    for layer in layers:
-        positions.append(seen[layer.area.name])
-        seen[layer.area.name] += 1
-    return positions
+def _count_calls(
+    model: nn.Module, card: ModelCard, layers: Iterable[str] | None, readouts: bool, device: torch.device
+) -> tuple[dict[str, int], int]:
+    """({module path: calls per forward pass}, readout steps), from one dry run on a blank image; nothing
+    runs when neither is asked for. An unknown path is refused here, naming the closest ones."""
+    if layers is None and not readouts:
+        return {}, 0
+    blank = torch.zeros(1, 3, card.input_size, card.input_size, device=device)
+    recorded = record(model, blank, layers=layers, readouts=readouts)
+    readout_steps = len(recorded.pop(READOUT, ()))
+    return {path: len(calls) for path, calls in recorded.items()}, readout_steps
 
 
 @dataclass(frozen=True)
@@ -122,6 +139,7 @@ class _Extraction:
     card: ModelCard
     layers: list[Layer]
     requested_steps: Sequence[int] | None
+    stream: str | None
     pool: str
     batch_size: int
     workers: int
@@ -168,8 +186,17 @@ class _Extraction:
             pin_memory=self.device.type == "cuda",
             persistent_workers=False,
         )
-        area_names = list(dict.fromkeys(layer.area.name for layer in self.layers))
-        positions = _record_positions(self.layers)
+        areas = list(dict.fromkeys(layer.card_area for layer in self.layers if layer.kind == "area"))
+        modules = list(dict.fromkeys(layer.module for layer in self.layers if layer.kind == "layer"))
+        reading = dict(
+            areas=areas or None,
+            steps=self.requested_steps,
+            stream=self.stream,
+            layers=modules or None,
+            readouts=any(layer.kind == "readout" for layer in self.layers),
+            precision=self.precision,
+            pool=self.pool,
+        )
         row, pixels = start, None
         for x, errors in loader:
             unreadable = [i for i, e in enumerate(errors) if e]
@@ -178,10 +205,8 @@ class _Extraction:
             if pixels is None:  # one buffer for all batches: the model keeps no reference to its input
                 pixels = torch.empty(x.shape, device=self.device, memory_format=memory_format)
             x = normalize(x.to(self.device, non_blocking=True), self.card.preprocessing, out=pixels[: len(x)])
-            recorded = record(
-                self.model, x, areas=area_names, steps=self.requested_steps, precision=self.precision, pool=self.pool
-            )
-            arrays = [recorded[layer.area.name][i].cpu().numpy() for layer, i in zip(self.layers, positions)]
+            recorded = record(self.model, x, **reading)
+            arrays = [recorded[layer.read][layer.position].cpu().numpy() for layer in self.layers]
             for array in arrays:
                 array[unreadable] = np.nan
             yield row, arrays, unreadable

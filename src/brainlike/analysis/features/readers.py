@@ -12,7 +12,7 @@ from brainlike.analysis.features.store import dataset_key, open_features, skippe
 from brainlike.errors import BrainlikeError
 from brainlike.recording import layer_name
 
-NEUROID_COORDS = ("layer", "area", "step", "time_bin_ms", "time_bin_end_ms", "channel", "y", "x")
+NEUROID_COORDS = ("layer", "area", "step", "kind", "stream", "time_bin_ms", "time_bin_end_ms", "channel", "y", "x")
 
 
 def unit_coordinates(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -65,12 +65,18 @@ def _layer_array(handle: h5py.File, area: str, step: int):
             "step": step,
             "time_bin_ms": (start, end),
             "image_dependent": bool(dataset.attrs["image_dependent"]),
+            # files written before layers and readouts could be extracted hold areas only
+            "kind": str(dataset.attrs.get("kind", "area")),
+            "stream": str(dataset.attrs.get("stream", "")),
+            "module": str(dataset.attrs.get("module", "")),
         },
     )
 
 
 def load_layer(path: str | os.PathLike, area: str, step: int):
-    """One (area, step) as an xarray DataArray (stimulus, channel[, y, x])."""
+    """One (area, step) as an xarray DataArray (stimulus, channel[, y, x]); `area` is an area ("V4"), an
+    area's stream ("V4.td"), a module path ("layer3.1.conv2") or "readout" (the logits); `.attrs` says
+    which (kind, stream, module) and holds the step's time bin."""
     with open_features(path) as handle:
         return _layer_array(handle, area, step)
 
@@ -82,6 +88,8 @@ def _neuroid_coords(layer, size: int) -> dict[str, np.ndarray]:
         "layer": np.full(size, layer.name, dtype=object),
         "area": np.full(size, layer.attrs["area"], dtype=object),
         "step": np.full(size, layer.attrs["step"]),
+        "kind": np.full(size, layer.attrs["kind"], dtype=object),
+        "stream": np.full(size, layer.attrs["stream"], dtype=object),
         "time_bin_ms": np.full(size, start),
         "time_bin_end_ms": np.full(size, end),
         "channel": channel,
@@ -90,23 +98,34 @@ def _neuroid_coords(layer, size: int) -> dict[str, np.ndarray]:
     }
 
 
-def load_features(path: str | os.PathLike, *, areas: Iterable[str] | None = None, steps: Iterable[int] | None = None):
+def load_features(
+    path: str | os.PathLike,
+    *,
+    areas: Iterable[str] | None = None,
+    steps: Iterable[int] | None = None,
+    kinds: Iterable[str] | None = None,
+):
     """The features as one xarray DataArray with dims (stimulus, neuroid).
 
-    Each neuroid carries the coordinates layer, area, step, time_bin_ms (bin start; NaN for a step with
-    no commitment), time_bin_end_ms, channel, y and x (y = x = -1 for spatially pooled features). The
-    model card and the extraction settings are in `.attrs`.
+    Each neuroid carries the coordinates layer, area (an area, "V4.td" for one stream of a two-stream area,
+    a module path, or "readout"), step, kind ("area", "layer" or "readout"), stream (the area's stream; ""
+    for module paths and readouts), time_bin_ms (bin start; NaN for a step with no commitment),
+    time_bin_end_ms, channel, y and x (y = x = -1 for spatially pooled features). `areas`, `steps` and
+    `kinds` keep only those. The model card and the extraction settings are in `.attrs`.
     """
     import xarray as xr
 
+    areas, steps, kinds = (None if v is None else set(v) for v in (areas, steps, kinds))
     with open_features(path) as handle:
         pairs = [
             (a, t)
             for a, t in stored_layers(handle)
-            if (areas is None or a in set(areas)) and (steps is None or t in set(steps))
+            if (areas is None or a in areas)
+            and (steps is None or t in steps)
+            and (kinds is None or handle[dataset_key(a, t)].attrs.get("kind", "area") in kinds)
         ]
         if not pairs:
-            raise BrainlikeError(f"no layers in {path} match areas={areas} steps={steps}")
+            raise BrainlikeError(f"no layers in {path} match areas={areas} steps={steps} kinds={kinds}")
         blocks, coords = [], {k: [] for k in NEUROID_COORDS}
         for area, step in pairs:
             layer = _layer_array(handle, area, step)

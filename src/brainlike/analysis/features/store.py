@@ -2,9 +2,16 @@
 
     /stimulus_id                 (N,) strings, in extraction order
     /features/{area}/t{step}     (N, C) when pooled, (N, C, H, W) otherwise; chunked, gzip
-                                 attrs: layer (Brain-Score name), area, step, time_bin_ms, image_dependent
+                                 attrs: layer (Brain-Score name), area, step, time_bin_ms, image_dependent,
+                                 kind, stream, module
     root attrs                   format, model, model_config, weights_sha256, card (JSON), pool, precision,
                                  layers, weights, rows_total, rows_done, skipped (ids of unreadable images)
+
+`{area}` is the source of the activation, the same coordinate whatever its kind: an area of the card ("V4";
+kind "area"), one stream of a two-stream area when streams were asked for ("V4.td"; stream "td"), a module
+path ("layer3.1.conv2"; kind "layer", step k = its k-th call in the forward pass), or the readouts' logits
+("readout"; kind "readout", step k = readout step k). `layers` lists [area, step, kind, module] in extraction
+order, so extractions of other module paths under the same names (another commitment) are told apart.
 
 Rows are written in stimulus order and `rows_done` only moves after the rows before it are on disk, so
 an interrupted extraction resumes at `rows_done` without losing or duplicating rows.
@@ -24,8 +31,8 @@ import h5py
 import numpy as np
 
 from brainlike.errors import BrainlikeError
-from brainlike.recording import chosen_steps, layer_name
-from brainlike.registry import Area, ModelCard
+from brainlike.recording import ALL_STREAMS, READOUT, chosen_steps, layer_name
+from brainlike.registry import Area, ModelCard, TimeBin
 from brainlike.reports import to_jsonable
 
 FORMAT = "brainlike-features/1"
@@ -42,34 +49,107 @@ def dataset_key(area: str, step: int) -> str:
 
 @dataclass(frozen=True)
 class Layer:
-    """One (area, step) of an extraction."""
+    """One (area, step) of an extraction, where `area` is the source coordinate of the file (see above).
 
-    area: Area
+    `read` is the key of `record()`'s result that holds it and `position` its index in that key's list;
+    `module` the module path whose output it is (an area's tap); `card_area` the card's area it belongs to."""
+
+    area: str
     step: int
+    kind: str = "area"
+    module: str = ""
+    stream: str = ""
+    time_bin: TimeBin | None = None
+    image_dependent: bool = True
+    read: str = ""
+    position: int = 0
+    card_area: str = ""
 
     @property
     def key(self) -> str:
-        return dataset_key(self.area.name, self.step)
+        return dataset_key(self.area, self.step)
 
     @property
     def name(self) -> str:
-        return layer_name(self.area.name, self.step)
-
-    @property
-    def time_bin(self):
-        return self.area.time_bins[self.step]
+        return layer_name(self.area, self.step)
 
 
-def plan_layers(card: ModelCard, areas: Iterable[str] | None, steps: Sequence[int] | None) -> list[Layer]:
-    chosen = [card.area(a) for a in (areas if areas is not None else card.area_names)]
-    if not chosen:
-        raise BrainlikeError("no areas to extract")
-    return [Layer(area, t) for area in chosen for t in chosen_steps(area, steps)]
+def _area_streams(area: Area, stream: str | None) -> list[str]:
+    if stream is None:
+        return [area.streams[0]]
+    if stream == ALL_STREAMS:
+        return list(area.streams)
+    if stream not in area.taps:
+        raise BrainlikeError(f"area {area.name} has streams {', '.join(area.streams)}, not {stream!r}")
+    return [stream]
+
+
+def _area_layers(area: Area, steps: Sequence[int] | None, stream: str | None) -> list[Layer]:
+    several = len(area.streams) > 1
+    layers = []
+    for s in _area_streams(area, stream):
+        source = f"{area.name}.{s}" if several and stream is not None else area.name
+        read = f"{area.name}.{s}" if several and stream == ALL_STREAMS else area.name
+        for position, t in enumerate(chosen_steps(area, steps)):
+            layers.append(
+                Layer(
+                    source,
+                    t,
+                    module=area.taps[s],
+                    stream=s,
+                    time_bin=area.time_bins[t],
+                    image_dependent=t not in area.silent_steps,
+                    read=read,
+                    position=position,
+                    card_area=area.name,
+                )
+            )
+    return layers
+
+
+def _called_layers(source: str, kind: str, calls: int, steps: Sequence[int] | None) -> list[Layer]:
+    """The kept calls of a module path (kind "layer") or the kept readout steps (kind "readout")."""
+    kept = chosen_steps(Area(source, {}, (None,) * calls), steps)
+    return [
+        Layer(source, t, kind=kind, module=source if kind == "layer" else "", read=source, position=t) for t in kept
+    ]
+
+
+def plan_layers(
+    card: ModelCard,
+    areas: Iterable[str] | None,
+    steps: Sequence[int] | None,
+    *,
+    stream: str | None = None,
+    calls: Mapping[str, int] | None = None,
+    readouts: int = 0,
+) -> list[Layer]:
+    """What an extraction stores: the steps of the chosen areas (all when `areas` is None, unless module
+    paths or readouts are asked for without a `stream`), then each module path's kept calls (`calls`:
+    path -> how often it runs per forward pass), then the kept readout steps (`readouts`: how many the
+    model has). `steps` applies to all of them (negative indices count from the end)."""
+    calls = dict(calls or {})
+    chosen = []
+    if areas is not None or stream is not None or not (calls or readouts):
+        chosen = [card.area(a) for a in (areas if areas is not None else card.area_names)]
+        if not chosen:
+            raise BrainlikeError(
+                f"no areas to extract: {card.name} commits none; read module paths with layers / --layers"
+            )
+    layers = [layer for area in chosen for layer in _area_layers(area, steps, stream)]
+    for path, count in calls.items():
+        layers += _called_layers(path, "layer", count, steps)
+    if readouts:
+        layers += _called_layers(READOUT, "readout", readouts, steps)
+    twice = sorted({layer.name for layer in layers if sum(o.key == layer.key for o in layers) > 1})
+    if twice:
+        raise BrainlikeError(f"{', '.join(twice)} asked for twice (as an area, a module path or the readouts)")
+    return layers
 
 
 def stored_layers(handle: h5py.File) -> list[tuple[str, int]]:
     """(area, step) pairs of the file, in extraction order."""
-    return [(area, step) for area, step in json.loads(handle.attrs["layers"])]
+    return [(entry[0], entry[1]) for entry in json.loads(handle.attrs["layers"])]
 
 
 def stored_ids(handle: h5py.File) -> list[str]:
@@ -142,7 +222,7 @@ def _settings(card: ModelCard, layers: list[Layer], pool: str, precision: str, d
         digest,
         pool,
         precision,
-        json.dumps([[layer.area.name, layer.step] for layer in layers]),
+        json.dumps([[layer.area, layer.step, layer.kind, layer.module] for layer in layers]),
     )
     return dict(zip(SETTINGS, values))
 
@@ -213,10 +293,13 @@ def layer_dataset(handle: h5py.File, layer: Layer, row_shape: tuple[int, ...], b
     bin_ms = layer.time_bin
     attrs = {
         "layer": layer.name,
-        "area": layer.area.name,
+        "area": layer.area,
         "step": layer.step,
         "time_bin_ms": np.array(bin_ms if bin_ms is not None else (np.nan, np.nan), dtype=float),
-        "image_dependent": layer.step not in layer.area.silent_steps,
+        "image_dependent": layer.image_dependent,
+        "kind": layer.kind,
+        "stream": layer.stream,
+        "module": layer.module,
     }
     chunks = (_chunk_rows(row_shape, batch_size, rows), *row_shape)
     return new_layer_dataset(handle, layer.key, (rows, *row_shape), chunks, "float32", attrs)
