@@ -28,6 +28,7 @@ ORIGINAL_MINIMUM = 0.2599586  # 200,100 Adam steps, 870.8 s (spec section 10)
 SHIPPED = {
     "ventral_224": dict(areas=None, pixels=224, miniaturize=25.0),
     "ventral_32": dict(areas=["V1", "V2", "V4"], pixels=32, miniaturize=1000.0),
+    "ventral_112": dict(areas=None, pixels=112, pixel_degrees=0.4, miniaturize=400.0),
 }
 
 

@@ -14,7 +14,9 @@ State-dict keys follow the original `Backbone`: `backbone.bns.{i}`, `backbone.co
 from __future__ import annotations
 
 import json
+import logging
 import math
+from collections.abc import Callable
 from importlib import resources
 
 import torch
@@ -22,10 +24,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from brainlike.anatomy.spec import ArchitectureSpec, area_of
+from brainlike.anatomy.summary import build_summary  # noqa: F401  (the summary lives beside the spec)
 from brainlike.anatomy.system import PIXEL_DEGREES
+from brainlike.anatomy.wiring import mask_density, padding, prepare
 from brainlike.errors import BrainlikeError
-from brainlike.models.calc_wiring import mask_density, padding, prepare, spatial_sizes
 from brainlike.registry import Area, ModelCard, register_model
+
+_log = logging.getLogger(__name__)
 
 CITATION = (
     "Tripp B (2019). Approximating the Architecture of Visual Cortex in a Convolutional Network. "
@@ -52,7 +57,11 @@ class _Buffers(nn.Module):
 
 
 class Backbone(nn.Module):
-    """The CALC layers: mean of inbound convs -> BN -> ReLU, with one tap per brain area."""
+    """The CALC layers: mean of inbound convs -> BN -> ReLU, with one tap per brain area.
+
+    After each convolution is made, `progress(weights built, weights in all)` is called and the logger
+    "brainlike.models.calc" records the count at INFO level (building `calc_ventral`'s 654 M weights and
+    their masks takes about a minute; `create_model` shows it through the logger)."""
 
     def __init__(
         self,
@@ -63,6 +72,7 @@ class Backbone(nn.Module):
         sigma_scale: float = 1.0,
         seed: int = 1,
         merge: str = "mean",
+        progress: Callable[[int, int], None] | None = None,
     ):
         super().__init__()
         if merge not in ("mean", "sum"):
@@ -76,13 +86,21 @@ class Backbone(nn.Module):
         self.cumulative_stride = spec.cumulative_stride(output)
         self.bns = nn.ModuleList(nn.BatchNorm2d(layer.channels) for layer in layers)
         channels = {spec.input_name: spec.input_channels} | {layer.name: layer.channels for layer in layers}
-        self.convs = nn.ModuleList(
-            nn.Conv2d(len(idx), channels[conn.post], conn.kernel, stride=conn.stride, padding=padding(conn.kernel))
-            for conn, idx in zip(conns, indices)
-        )
+        self.convs = nn.ModuleList()
+        masks, generator = [], torch.Generator().manual_seed(seed)
+        total, done = sum(len(idx) * channels[conn.post] * conn.kernel**2 for conn, idx in zip(conns, indices)), 0
+        for conn, idx in zip(conns, indices):  # the global RNG initialises the weights, `generator` the masks
+            conv = nn.Conv2d(
+                len(idx), channels[conn.post], conn.kernel, stride=conn.stride, padding=padding(conn.kernel)
+            )
+            self.convs.append(conv)
+            masks.append(self._random_mask(conv, conn.sigma, generator))
+            done += conv.weight.numel()
+            _log.info("CALC: %d of %d weights built (%s)", done, total, conn.name)
+            if progress is not None:
+                progress(done, total)
         self.subsample_indices = _Buffers([torch.tensor(idx, dtype=torch.long) for idx in indices])
-        generator = torch.Generator().manual_seed(seed)
-        self.masks = _Buffers([self._random_mask(conv, conn.sigma, generator) for conv, conn in zip(self.convs, conns)])
+        self.masks = _Buffers(masks)
         self.inbound = [[k for k, conn in enumerate(conns) if conn.post == name] for name in self.layer_names]
         self.pre_of = [conn.pre for conn in conns]
         # the tap of an area carries its main feed-forward output: its widest L2/3 layer, else its last layer
@@ -183,9 +201,12 @@ class CALCNet(nn.Module):
         c_scale: float = 1.0,
         sigma_scale: float = 1.0,
         seed: int = 1,
+        progress: Callable[[int, int], None] | None = None,
     ):
         super().__init__()
-        self.backbone = Backbone(spec, output=output, c_scale=c_scale, sigma_scale=sigma_scale, seed=seed)
+        self.backbone = Backbone(
+            spec, output=output, c_scale=c_scale, sigma_scale=sigma_scale, seed=seed, progress=progress
+        )
         if head not in _HEADS:
             raise BrainlikeError(f"head must be 'imagenet' or 'cifar', not {head!r}")
         classes, hidden, dropout = _HEADS[head]
@@ -222,6 +243,23 @@ _VARIANTS = {
         "labels": "imagenet",
         "description": "LGN, V1, V2, V4, TEO and TE (TEpd) fitted to macaque anatomy; ImageNet head",
     },
+    # The laptop variant: the same system (areas, FLNe, SLN, in-degrees, RF sizes in degrees, the same
+    # 44.8 deg field) fitted as `calc_ventral` is, but at 0.4 deg pixels (112 px) and with 16 times fewer
+    # neurons (miniaturize 400 instead of 25; bench/calc_fit.py SHIPPED["ventral_112"]).
+    "calc_ventral_small": {
+        "spec": "ventral_112",
+        "output": "TEpd_2/3",
+        "input_size": 112,
+        "head": "imagenet",
+        "degrees": 112 * 2 * PIXEL_DEGREES,
+        "classes": 1000,
+        "preprocessing": "imagenet",
+        "labels": "imagenet",
+        "description": (
+            "calc_ventral miniaturised for a laptop: the same anatomy fitted at 0.4 deg pixels (112 px) with 16x "
+            "fewer neurons; 13 M parameters instead of 654 M"
+        ),
+    },
     "calc_cifar": {
         "spec": "ventral_32",
         "output": "V4_2/3",
@@ -236,12 +274,26 @@ _VARIANTS = {
 }
 
 
+# Brain-Score region -> CALC area: our commitment, not Tripp's. V1, V2 and V4 are the areas of those names;
+# IT is TEpd, the last area (TE, the bulk of inferior temporal cortex; TEO, posterior IT, stays uncommitted).
+REGIONS = {"V1": "V1", "V2": "V2", "V4": "V4", "IT": "TEpd"}
+_REGION_NOTE = (
+    "region commitments (ours, not published): "
+    + ", ".join(f"{region} -> {area}" for region, area in REGIONS.items())
+    + " where the network has the area; TEO (posterior IT) is not committed"
+)
+
+
 def _card(variant: str) -> ModelCard:
     v = _VARIANTS[variant]
     spec = shipped_spec(v["spec"])
     last = next(i for i, layer in enumerate(spec.layers) if layer.name == v["output"])
     backbone_areas = dict.fromkeys(area_of(layer.name) for layer in spec.layers[: last + 1])
-    areas = tuple(Area(name=a, taps={"output": f"backbone.{a}.output"}, time_bins=(None,)) for a in backbone_areas)
+    region_of = {area: region for region, area in REGIONS.items()}
+    areas = tuple(
+        Area(name=a, taps={"output": f"backbone.{a}.output"}, time_bins=(None,), region=region_of.get(a))
+        for a in backbone_areas
+    )
     return ModelCard(
         name=variant,
         family="calc",
@@ -253,7 +305,7 @@ def _card(variant: str) -> ModelCard:
         citation=CITATION,
         labels=v["labels"],
         description=v["description"],
-        notes=("Architecture fitted by brainlike.anatomy from shipped tables; no published weights.",),
+        notes=("Architecture fitted by brainlike.anatomy from shipped tables; no published weights.", _REGION_NOTE),
     )
 
 
@@ -264,37 +316,38 @@ def _build(variant: str, **config) -> CALCNet:
 
 @register_model("calc_ventral", card=lambda **_: _card("calc_ventral"))
 def calc_ventral(
-    *, c_scale: float = 1.0, sigma_scale: float = 1.0, seed: int = 1, num_classes: int | None = None
+    *,
+    c_scale: float = 1.0,
+    sigma_scale: float = 1.0,
+    seed: int = 1,
+    num_classes: int | None = None,
 ) -> CALCNet:
     return _build("calc_ventral", c_scale=c_scale, sigma_scale=sigma_scale, seed=seed, num_classes=num_classes)
 
 
+@register_model("calc_ventral_small", card=lambda **_: _card("calc_ventral_small"))
+def calc_ventral_small(
+    *,
+    c_scale: float = 1.0,
+    sigma_scale: float = 1.0,
+    seed: int = 1,
+    num_classes: int | None = None,
+) -> CALCNet:
+    return _build(
+        "calc_ventral_small",
+        c_scale=c_scale,
+        sigma_scale=sigma_scale,
+        seed=seed,
+        num_classes=num_classes,
+    )
+
+
 @register_model("calc_cifar", card=lambda **_: _card("calc_cifar"))
 def calc_cifar(
-    *, c_scale: float = 1.0, sigma_scale: float = 1.0, seed: int = 1, num_classes: int | None = None
+    *,
+    c_scale: float = 1.0,
+    sigma_scale: float = 1.0,
+    seed: int = 1,
+    num_classes: int | None = None,
 ) -> CALCNet:
     return _build("calc_cifar", c_scale=c_scale, sigma_scale=sigma_scale, seed=seed, num_classes=num_classes)
-
-
-def build_summary(path: str, *, output: str | None = None, input_size: int | None = None) -> str:
-    """A text summary of the backbone a spec file builds (layers, connections, parameters, output shape),
-    from the wiring and the convolution arithmetic: nothing is built or run, so it takes a moment even for
-    networks too large to run on a laptop."""
-    spec = ArchitectureSpec.load(path)
-    output = output or spec.layers[-1].name
-    layers, conns, indices = prepare(spec, output=output)
-    size = input_size or spec.input_width
-    width = spatial_sizes(spec.input_name, layers, conns, size)[output]
-    channels = {layer.name: layer.channels for layer in layers}
-    weights = [len(idx) * channels[conn.post] * conn.kernel**2 for conn, idx in zip(conns, indices)]
-    parameters = sum(weights) + sum(channels[conn.post] for conn in conns) + 2 * sum(channels.values())
-    lines = [
-        f"CALC backbone from {path}: {len(layers)} layers, {len(conns)} convolutions, {parameters:,} parameters; "
-        f"output {output} (1, {channels[output]}, {width}, {width}) for a {size} px input"
-    ]
-    for conn, idx, n in zip(conns, indices, weights):
-        lines.append(
-            f"  {conn.name:32s} in {len(idx):5d} out {channels[conn.post]:5d} "
-            f"kernel {conn.kernel:3d} stride {conn.stride} density {mask_density(n, conn.sigma):.3f}"
-        )
-    return "\n".join(lines)

@@ -47,13 +47,18 @@ def response_step(area: Area, time_bin: tuple[float, float] = TIME_BIN_MS) -> in
 # One batch of an area's activations is kept near this size: wide areas (VOne's 512 x 56 x 56)
 # then run in small batches, which keeps peak memory down and the freshly allocated
 # activations out of the kernel's page-fault path; narrow areas still get 32 images at a time.
+# Every set of the protocol but the blank holds a multiple of its 8 phases, so batches of a multiple
+# of 8 images leave no short last batch: the model sees one input shape, and the CPU fast paths
+# (`kernels.calibration`) time their routes once, not once more per short batch.
 BATCH_BYTES = 64 << 20
 MAX_BATCH = 32
+BATCH_MULTIPLE = 8
 
 
 def default_batch_size(units: int) -> int:
-    """Images per batch for an area of `units` float32 units (1 to 32)."""
-    return max(1, min(MAX_BATCH, BATCH_BYTES // (4 * units)))
+    """Images per batch for an area of `units` float32 units (1 to 32; a multiple of 8 from 8 up)."""
+    size = max(1, min(MAX_BATCH, BATCH_BYTES // (4 * units)))
+    return size if size < BATCH_MULTIPLE else size - size % BATCH_MULTIPLE
 
 
 @dataclass
@@ -77,23 +82,27 @@ class AreaRecorder:
         parameter = next(self.model.parameters(), None)
         self.device = parameter.device if parameter is not None else torch.device("cpu")
 
-    def activations(self, stimuli: GratingSet, batch_size: int | None = None) -> Iterator[tuple[int, torch.Tensor]]:
-        """(first image index, rectified activations (batch, units)) for consecutive batches."""
+    def activations(
+        self, stimuli: GratingSet, batch_size: int | None = None, units: torch.Tensor | None = None
+    ) -> Iterator[tuple[int, torch.Tensor]]:
+        """(first image index, rectified activations (batch, units)) for consecutive batches, of all units
+        or of `units` (flat indices on the recorder's device), picked before anything else is done."""
         size = batch_size or self.images_per_batch
         for start in range(0, len(stimuli), size):
             began = time.perf_counter()
             x = stimuli.render(self.screen, start, start + size).to(self.device)
             rendered = time.perf_counter()
-            trials = [
-                record(self.model, x, areas=[self.area], steps=[self.step])[self.area][0].flatten(1)
-                for _ in range(self.trials)
-            ]
+            trials = [self._record(x, units) for _ in range(self.trials)]
             activations = (trials[0] if self.trials == 1 else torch.stack(trials).mean(dim=0)).clamp_(min=0)
             self.timings.stimuli += rendered - began
             self.timings.forward += time.perf_counter() - rendered
             self.timings.batches += 1
             self.timings.images += len(x)
             yield start, activations
+
+    def _record(self, x: torch.Tensor, units: torch.Tensor | None) -> torch.Tensor:
+        flat = record(self.model, x, areas=[self.area], steps=[self.step])[self.area][0].flatten(1)
+        return flat if units is None else flat.index_select(1, units)
 
     @property
     def images_per_batch(self) -> int:
@@ -107,10 +116,12 @@ class AreaRecorder:
         return activations[0]
 
     def responses(self, stimuli: GratingSet, units: torch.Tensor | None = None) -> np.ndarray:
-        """Rectified responses (images, units) to a whole set, for `units` (flat indices) or all units."""
-        parts = []
+        """Rectified responses (images, units) to a whole set, for `units` (flat indices) or all units, as
+        float64 (collected as the model's float32: only the units asked for are kept from each batch)."""
         index = None if units is None else torch.as_tensor(units, device=self.device)
-        for _, activations in self.activations(stimuli):
-            chosen = activations if index is None else activations.index_select(1, index)
-            parts.append(chosen.double().cpu().numpy())
-        return np.concatenate(parts, axis=0)
+        out = None
+        for start, chosen in self.activations(stimuli, units=index):
+            if out is None:
+                out = torch.empty(len(stimuli), chosen.shape[1], dtype=chosen.dtype)
+            out[start : start + len(chosen)] = chosen
+        return out.numpy().astype(np.float64)
