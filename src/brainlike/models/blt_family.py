@@ -134,6 +134,9 @@ RECURRENT_STEPS = 4
 # latency (50 ms for the first layer, 10 ms more per layer) and each further step for one 25 ms
 # recurrent cycle.
 _START_MS, _LEVEL_MS, _STEP_MS = 50.0, 10.0, 25.0
+# Brain-Score region -> area: ours (no map is published for this family). Each layer is named after the area
+# it stands for; of six layers the top one (AIT) answers IT.
+_REGIONS = {"V1": "V1", "V2": "V2", "V4": "V4", "IT": "IT", "AIT": "IT"}
 
 
 def family_card(
@@ -143,7 +146,12 @@ def family_card(
     steps = timesteps or (1 if connections == "B" else RECURRENT_STEPS)
     names = AREA_NAMES[len(channels)]
     areas = tuple(
-        Area(name, {"output": f"{name}.output"}, uniform_bins(_START_MS + _LEVEL_MS * n, _STEP_MS, steps))
+        Area(
+            name,
+            {"output": f"{name}.output"},
+            uniform_bins(_START_MS + _LEVEL_MS * n, _STEP_MS, steps),
+            region=_REGIONS.get(name),
+        )
         for n, name in enumerate(names)
     )
     return ModelCard(

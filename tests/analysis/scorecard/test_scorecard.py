@@ -217,6 +217,7 @@ class Colour(nn.Module):
         return self.head(x.mean(dim=(2, 3)))
 
 
+@pytest.mark.slow
 def test_behaviour_scores_error_consistency_over_the_human_ceiling(tmp_path, monkeypatch):
     models = {name: wrap(Colour(seed), name=name, input_size=32) for seed, name in enumerate(["colour", "other"])}
     options = dict(suite="behaviour", behaviour_stimuli="sample", device="cpu", workers=0, progress=False)
