@@ -36,7 +36,8 @@ def card_of(model: nn.Module) -> ModelCard:
     return card
 
 
-def _streams(area: Area, stream: str | None) -> list[str]:
+def area_streams(area: Area, stream: str | None) -> list[str]:
+    """The streams of `area` that `stream` names: None the first, "all" every one, else that one."""
     if stream is None:
         return [area.streams[0]]
     if stream == ALL_STREAMS:
@@ -170,7 +171,7 @@ def _wanted_taps(card, modules, areas, steps, stream) -> dict[str, tuple[str, li
     for area in chosen:
         keep = chosen_steps(area, steps)
         several = stream == ALL_STREAMS and len(area.streams) > 1
-        for s in _streams(area, stream):
+        for s in area_streams(area, stream):
             path = area.taps[s]
             if path not in modules:
                 raise BrainlikeError(f"{card.name}: tap {path!r} of area {area.name} is not in the model")

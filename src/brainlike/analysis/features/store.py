@@ -31,7 +31,7 @@ import h5py
 import numpy as np
 
 from brainlike.errors import BrainlikeError
-from brainlike.recording import ALL_STREAMS, READOUT, chosen_steps, layer_name
+from brainlike.recording import ALL_STREAMS, READOUT, area_streams, chosen_steps, layer_name
 from brainlike.registry import Area, ModelCard, TimeBin
 from brainlike.reports import to_jsonable
 
@@ -74,20 +74,10 @@ class Layer:
         return layer_name(self.area, self.step)
 
 
-def _area_streams(area: Area, stream: str | None) -> list[str]:
-    if stream is None:
-        return [area.streams[0]]
-    if stream == ALL_STREAMS:
-        return list(area.streams)
-    if stream not in area.taps:
-        raise BrainlikeError(f"area {area.name} has streams {', '.join(area.streams)}, not {stream!r}")
-    return [stream]
-
-
 def _area_layers(area: Area, steps: Sequence[int] | None, stream: str | None) -> list[Layer]:
     several = len(area.streams) > 1
     layers = []
-    for s in _area_streams(area, stream):
+    for s in area_streams(area, stream):
         source = f"{area.name}.{s}" if several and stream is not None else area.name
         read = f"{area.name}.{s}" if several and stream == ALL_STREAMS else area.name
         for position, t in enumerate(chosen_steps(area, steps)):
