@@ -76,11 +76,9 @@ def bench_model(name: str, repeat: int, train: bool, bf16: bool) -> dict:
         if bf16:
             fns["bf16"] = lambda: _bf16(model, x)
             fns["bf16_cl"] = lambda: _bf16(model, x_cl)
-        port = None
-        if name != "cornet_z":
-            port = port_of(name).eval()
-            port.load_state_dict(model.state_dict())
-            fns["port"] = lambda: port(x)
+        port = port_of(name).eval()
+        port.load_state_dict(model.state_dict())
+        fns["port"] = lambda: port(x)
         best = interleaved(fns, repeat)
         logits = model(x)
         row["fp32_b8_img_s"] = 8 / best["fp32"]
@@ -93,10 +91,9 @@ def bench_model(name: str, repeat: int, train: bool, bf16: bool) -> dict:
             bf16_logits = _bf16(model, x).float()
             row["bf16_logit_rel_err"] = relative_error(bf16_logits, logits)
             row["bf16_top1_agreement"] = float((bf16_logits.argmax(1) == logits.argmax(1)).float().mean())
-        if port is not None:
-            row["port_b8_img_s"] = 8 / best["port"]
-            row["ours_vs_port"] = best["port"] / best["fp32"]
-            row["port_logit_rel_err"] = relative_error(logits, port(x))
+        row["port_b8_img_s"] = 8 / best["port"]
+        row["ours_vs_port"] = best["port"] / best["fp32"]
+        row["port_logit_rel_err"] = relative_error(logits, port(x))
     if train:
         model.train()
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)

@@ -87,8 +87,44 @@ class PortCORnetR(CORnetR):
         return self.decoder(outputs["IT"])
 
 
+class PortBlockZ(nn.Module):
+    def __init__(self, inputs: int, outputs: int, kernel: int, stride: int):
+        super().__init__()
+        self.conv = nn.Conv2d(inputs, outputs, kernel, stride=stride, padding=kernel // 2)
+        self.nonlin = nn.ReLU(inplace=True)
+        self.pool = nn.MaxPool2d(3, stride=2, padding=1)
+        self.output = nn.Identity()
+
+    def forward(self, x):
+        return self.output(self.pool(self.nonlin(self.conv(x))))
+
+
+class PortDecoder(nn.Module):
+    def __init__(self, inputs: int, classes: int):
+        super().__init__()
+        self.avgpool, self.flatten = nn.AdaptiveAvgPool2d(1), nn.Flatten()
+        self.linear, self.output = nn.Linear(inputs, classes), nn.Identity()
+
+    def forward(self, x):
+        return self.output(self.linear(self.flatten(self.avgpool(x))))
+
+
+class PortCORnetZ(nn.Module):
+    """CORnet-Z as the original writes it: four conv-ReLU-maxpool blocks and a linear decoder, plain torch."""
+
+    def __init__(self):
+        super().__init__()
+        self.V1 = PortBlockZ(3, 64, 7, 2)
+        self.V2, self.V4, self.IT = PortBlockZ(64, 128, 3, 1), PortBlockZ(128, 256, 3, 1), PortBlockZ(256, 512, 3, 1)
+        self.decoder = PortDecoder(512, 1000)
+
+    def forward(self, x):
+        return self.decoder(self.IT(self.V4(self.V2(self.V1(x)))))
+
+
 def port_of(name: str) -> nn.Module:
     return {
+        "cornet_z": PortCORnetZ,
         "cornet_s": PortCORnetS,
         "cornet_r": lambda: PortCORnetR(unroll="sequential"),
         "cornet_rt": lambda: PortCORnetR(unroll="biological"),
