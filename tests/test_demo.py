@@ -49,3 +49,12 @@ def test_quick_demo_writes_every_section(tmp_path):
         "v1_step",
         "behaviour_step",
     }
+
+
+@pytest.mark.slow
+def test_the_demo_runs_again_into_its_own_folder(tmp_path):
+    """`make demo` twice: the second run replaces the first one's report instead of refusing its folders."""
+    first = json.loads((run_demo(tmp_path / "demo", QUICK) / "report.json").read_text())
+    again = json.loads((run_demo(tmp_path / "demo", QUICK) / "report.json").read_text())
+    assert set(again["seconds_per_step"]) == set(first["seconds_per_step"])
+    assert again["training"]["top1"] == first["training"]["top1"]  # the same seeded run, trained afresh

@@ -216,7 +216,14 @@ def training_step(report: Report, settings: Settings) -> None:
         input_size=settings.digits_size, batch_size=64, lr=5e-3, epochs=settings.epochs
     )
     started = time.perf_counter()
-    result = train(settings.digits_model, "digits", recipe=recipe, output=report.folder / "training", progress=False)
+    result = train(
+        settings.digits_model,
+        "digits",
+        recipe=recipe,
+        output=report.folder / "training",
+        progress=False,
+        overwrite=True,
+    )
     seconds = time.perf_counter() - started
     report.add_section(
         "Training on the embedded digits",
