@@ -1,8 +1,6 @@
 """Checkpoints: official format, safetensors, download + hash check + atomic write, and every error."""
 
 import hashlib
-import http.server
-import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -90,26 +88,6 @@ def test_weights_of_another_model_do_not_load(tmp_path):
 def test_unknown_tag_or_missing_file(tmp_path):
     with pytest.raises(BrainlikeError, match="neither a weight tag .published: imagenet. nor an existing file"):
         create_model("cornet_z", pretrained=str(tmp_path / "nope.pth"))
-
-
-@pytest.fixture
-def server(tmp_path):
-    """A throwaway HTTP server on 127.0.0.1 serving tmp_path/served."""
-    root = tmp_path / "served"
-    root.mkdir()
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(root), **kwargs)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
 
 
 def _serve_checkpoint(root: Path, model, name="cornet_z"):

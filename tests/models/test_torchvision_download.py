@@ -2,8 +2,6 @@
 name; served here from 127.0.0.1, so nothing touches the network."""
 
 import hashlib
-import http.server
-import threading
 
 import pytest
 import torch
@@ -12,26 +10,6 @@ from torchvision.models import ResNet18_Weights
 from brainlike import BrainlikeError, create_model
 from brainlike.downloads import brainlike_home
 from brainlike.weights import cached_path
-
-
-@pytest.fixture
-def server(tmp_path):
-    root = tmp_path / "served"
-    root.mkdir()
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(root), **kwargs)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    thread.join()
 
 
 def _serve(root, state_dict, *, prefix_of=None):

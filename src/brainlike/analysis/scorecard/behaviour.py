@@ -9,11 +9,11 @@ images shipped with brainlike ("sample", for a quick look: too few for a stable 
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import torch.nn as nn
 
+from brainlike.analysis.scorecard.builtin import step_values, stimuli_digest
 from brainlike.analysis.scorecard.measurements import Job, Score, register_measurement
 from brainlike.errors import BrainlikeError
 
@@ -41,31 +41,16 @@ def _stimuli(job: Job) -> Path | None:
     return folder
 
 
-def _folder_digest(folder: Path | None) -> str | None:
-    """A digest of the image names, sizes and modification times under `folder` (None: the cache)."""
-    if folder is None:
-        return None
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*.png") if p.is_file()):
-        info = path.stat()
-        digest.update(f"{path.relative_to(folder).as_posix()}:{info.st_size}:{info.st_mtime_ns};".encode())
-    return digest.hexdigest()[:16]
-
-
 def _settings(job: Job) -> dict:
     stimuli = _stimuli(job)
     return {
         "experiment": _experiment(job),
         "stimuli": job.behaviour_stimuli,
-        "stimuli_digest": _folder_digest(stimuli),
+        "stimuli_digest": None if stimuli is None else stimuli_digest(stimuli),
         "limit": job.limit,
         "preprocessing": job.preprocessing,
         "input_size": job.input_size,
     }
-
-
-def _steps(values) -> tuple[float, ...] | None:
-    return tuple(float(v) for v in values) if len(values) > 1 else None
 
 
 @register_measurement(
@@ -94,7 +79,7 @@ def behaviour(model: nn.Module, job: Job) -> list[Score]:
         raise BrainlikeError(f"no {experiment} image could be evaluated for {summary['model']}")
     row = summary["observers"][summary["model"]]
     ceiling = summary["human_ceiling"]
-    per_step = summary.get("per_step", {})
+    steps = summary.get("per_step", {})
     details = {
         "experiment": experiment,
         "images": summary["images"],
@@ -109,7 +94,7 @@ def behaviour(model: nn.Module, job: Job) -> list[Score]:
             raw=row["error_consistency"],
             ceiling=ceiling,
             ceiled=True,
-            per_step=_steps([v / ceiling for v in per_step.get("error_consistency", ())]),
+            per_step=step_values([v / ceiling for v in steps.get("error_consistency", ())]),
             details=details,
         )
     ]
@@ -118,7 +103,7 @@ def behaviour(model: nn.Module, job: Job) -> list[Score]:
             Score(
                 "shape bias",
                 row["shape_bias"],
-                per_step=_steps(per_step.get("shape_bias", ())),
+                per_step=step_values(steps.get("shape_bias", ())),
                 details={"humans": summary["humans"]["shape_bias"], "images": summary["images"]},
             )
         )

@@ -42,7 +42,8 @@ def wilson_interval(fraction: float, count: int, z: float = 1.959964) -> tuple[f
     return (centre - half, centre + half)
 
 
-def _steps(values) -> tuple[float, ...] | None:
+def step_values(values) -> tuple[float, ...] | None:
+    """A Score's per_step: the values when there are several steps, else None."""
     return tuple(float(v) for v in values) if len(values) > 1 else None
 
 
@@ -72,7 +73,7 @@ def accuracy(model: nn.Module, job: Job) -> list[Score]:
             "accuracy",
             top1,
             ci=wilson_interval(top1, result.images),
-            per_step=_steps(result.top1),
+            per_step=step_values(result.top1),
             details={"images": result.images, "top5": result.top5[-1]},
         )
     ]
@@ -108,7 +109,7 @@ def robustness(model: nn.Module, job: Job) -> list[Score]:
         "images": result.images,
         "per_corruption": {c: float(np.mean([acc[-1] for acc in per.values()])) for c, per in result.top1.items()},
     }
-    return [Score("robustness", float(per_step[-1]), per_step=_steps(per_step), details=details)]
+    return [Score("robustness", float(per_step[-1]), per_step=step_values(per_step), details=details)]
 
 
 @register_measurement(
@@ -134,7 +135,7 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _stimuli_digest(stimuli: str) -> str:
+def stimuli_digest(stimuli: str | Path) -> str:
     """A digest of the stimulus ids and of each image's size and modification time."""
     from brainlike.analysis.features import list_stimuli
 
@@ -155,7 +156,7 @@ def _neural_settings(job: Job) -> dict:
             "neural:FILE needs the stimulus images (--stimuli DIR): their ids (paths relative to DIR) "
             "must be the neural file's stimulus ids"
         )
-    return {"neural": _file_digest(path), "stimuli": _stimuli_digest(job.stimuli), "seed": job.seed, "method": "ridge"}
+    return {"neural": _file_digest(path), "stimuli": stimuli_digest(job.stimuli), "seed": job.seed, "method": "ridge"}
 
 
 @register_measurement(
@@ -195,7 +196,7 @@ def neural(model: nn.Module, job: Job) -> list[Score]:
             ceiling=best.ceiling,
             ceiled=best.normalized is not None,
             ci=best.ci,
-            per_step=_steps([s.value for s in steps]),
+            per_step=step_values([s.value for s in steps]),
             details={"best_layer": best.layer, "layers": {s.layer: s.value for s in scores}},
         )
     ]
