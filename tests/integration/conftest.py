@@ -5,8 +5,10 @@ its cache and screen folders from the environment when it is imported, so they a
 folder first; plugins must not pip-install anything, and nothing here touches the network.
 """
 
+import atexit
 import importlib.util
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -18,6 +20,7 @@ if importlib.util.find_spec("brainscore_vision") is None:
     collect_ignore_glob = ["test_*.py"]
 else:
     _home = Path(tempfile.mkdtemp(prefix="brainscore-home-"))
+    atexit.register(shutil.rmtree, _home, ignore_errors=True)
     os.environ.setdefault("BRAINSCORE_HOME", str(_home / "brain-score"))
     os.environ.setdefault("BRAINIO_HOME", str(_home / "brainio"))
     os.environ.setdefault("RESULTCACHING_HOME", str(_home / "result_caching"))
