@@ -146,6 +146,18 @@ def attach_taps(module: nn.Module, areas: Mapping[str, str]) -> dict[str, str]:
     return {area: f"{TAPS}.{area.replace('.', '_')}" for area in areas}
 
 
+def tapped_module(model: nn.Module, tap: str) -> str | None:
+    """The path of the submodule whose output `wrap()` hands through the tap at `tap`, or None when
+    `tap` is not such a tap (a registered model's own tap, or a module read directly)."""
+    target = dict(model.named_modules()).get(tap)
+    if not isinstance(target, nn.Identity):
+        return None
+    for path, module in model.named_modules():
+        if any(isinstance(h, _Through) and h.tap is target for h in module._forward_hooks.values()):
+            return path
+    return None
+
+
 class _Through:
     """A forward hook that passes the output through a tap. An object, not a closure, so that
     `copy.deepcopy(model)` gives the copy's hook the copy's tap (and the model still pickles)."""

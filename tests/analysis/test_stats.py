@@ -37,3 +37,23 @@ def test_model_stats_rows():
         ("IT", (512, 3, 3)),
     ]
     assert stats.areas[0].rf_degrees == 11 * 8 / 96
+
+
+def test_areas_of_a_wrapped_model_count_the_flops_of_their_modules():
+    """A wrapped model's taps are identities beside the model; their FLOPs are those of the hooked modules."""
+    import torchvision
+
+    from brainlike import wrap
+    from brainlike.analysis.stats import module_flops
+
+    x = torch.zeros(1, 3, 64, 64)
+    _, per_module = module_flops(torchvision.models.resnet18(), x)
+    model = wrap(torchvision.models.resnet18(), name="r18", areas={"V1": "layer1", "IT": "layer4"}, input_size=64)
+    stats = model_stats(model)
+    assert {a.area: a.flops for a in stats.areas} == {"V1": per_module["layer1"], "IT": per_module["layer4"]}
+    assert 0 < stats.areas[0].flops < stats.flops
+
+    leaves = model_stats(wrap(torchvision.models.resnet18(), name="r18 leaves", input_size=64))
+    flops = {a.area: a.flops for a in leaves.areas}
+    assert flops["layer1.0.conv1"] == per_module["layer1.0.conv1"] > 0
+    assert flops["layer1.0.relu"] == 0  # a leaf without convolutions or matrix products, not its block

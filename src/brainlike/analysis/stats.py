@@ -21,6 +21,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from brainlike.kernels.calibration import forced as fast_paths
 from brainlike.recording import card_of, record
 from brainlike.transforms import pixels_to_degrees
+from brainlike.wrap import tapped_module
 
 _SPATIAL_NORMS = (nn.GroupNorm, nn.LayerNorm, nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)
 
@@ -73,9 +74,16 @@ def count_flops(model: nn.Module, x: torch.Tensor) -> tuple[int, dict[str, int]]
     return total, {name: per_module.get(name, 0) for name, _ in model.named_children()}
 
 
-def _area_flops(per_module: dict[str, int], tap: str) -> int:
-    """FLOPs of the innermost counted module that holds the tap (e.g. `connections.V1` for
-    `connections.V1.output_bu`, `V1` for `V1.output`)."""
+def _area_flops(model: nn.Module, per_module: dict[str, int], tap: str) -> int:
+    """FLOPs of the module an area's tap reads: the submodule `wrap()` hooked for a wrapped model's tap,
+    the module itself where an area is read at a module (`wrap(areas=None)`), and otherwise the innermost
+    counted module holding the identity tap (`connections.V1` for `connections.V1.output_bu`, `V1` for
+    `V1.output`)."""
+    source = tapped_module(model, tap)
+    if source is not None:
+        return per_module.get(source, 0)
+    if not isinstance(dict(model.named_modules()).get(tap), nn.Identity):
+        return per_module.get(tap, 0)
     parts = tap.split(".")
     for end in range(len(parts) - 1 or 1, 0, -1):
         path = ".".join(parts[:end])
@@ -138,7 +146,7 @@ def model_stats(model: nn.Module, input_size: int | None = None) -> ModelStats:
                 area=area.name,
                 steps=area.steps,
                 shape=tuple(shapes[area.name][1:]),
-                flops=_area_flops(per_module, area.tap),
+                flops=_area_flops(model, per_module, area.tap),
                 rf_pixels=rf,
                 rf_degrees=pixels_to_degrees(rf, visual_degrees=card.visual_degrees, input_size=size),
                 rf_clipped=clipped,
