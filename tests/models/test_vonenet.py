@@ -167,3 +167,38 @@ def test_frontend_errors():
         create_model("cornet_r", frontend="vone")
     with pytest.raises(BrainlikeError, match="front end"):
         create_model("cornet_z", frontend="retina")
+
+
+def test_attach_vone_to_a_wrapped_model_replaces_the_module_its_v1_reads():
+    import torch.nn as nn
+
+    from brainlike import wrap
+    from brainlike.models.vonenet import attach_vone
+
+    class Tiny(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.retina = nn.Sequential(nn.Conv2d(3, 8, 7, stride=4, padding=3), nn.ReLU())
+            self.it = nn.Conv2d(8, 16, 3, stride=2, padding=1)
+            self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10))
+
+        def forward(self, x):
+            return self.head(self.it(self.retina(x)))
+
+    model = wrap(Tiny(), name="tiny", areas={"V1": "retina", "IT": "it"}, input_size=64)
+    it_weight = model.it.weight.clone()
+    attach_vone(model, simple_channels=4, complex_channels=4)
+    assert [a.tap for a in model.card.areas] == ["retina.vone_block.output", "taps.IT"]
+    assert "V1" not in model.taps and torch.equal(model.it.weight, it_weight)
+    x = torch.rand(2, 3, 64, 64)
+    recorded = record(model, x)
+    assert recorded["V1"][0].shape == (2, 8, 16, 16) and recorded["IT"][0].shape == (2, 16, 8, 8)
+
+
+def test_attach_vone_refuses_a_v1_that_does_not_take_the_image():
+    from brainlike.models.vonenet import attach_vone
+
+    with pytest.raises(BrainlikeError, match=r"V1 \('layer1'\) does not take the image as its input"):
+        attach_vone(create_model("torchvision:resnet18"))
+    with pytest.raises(BrainlikeError, match=r"V1 \('connections'\) is not a feed-forward module"):
+        attach_vone(create_model("blt_vs_imagenet"))

@@ -26,6 +26,7 @@ from brainlike.models.cornet import CORblockS, Decoder, cornet_s_card, init_corn
 from brainlike.models.v1resnet import init_resnet, resnet_stage
 from brainlike.registry import BRAINSCORE_LATENCIES_MS, Area, ModelCard, register_frontend, register_model, uniform_bins
 from brainlike.weights import WeightSpec
+from brainlike.wrap import tapped_module
 
 CITATION = (
     "Dapello J*, Marques T*, Schrimpf M, Geiger F, Cox DD, DiCarlo JJ (2020). Simulating a primary visual "
@@ -344,23 +345,41 @@ def attach_vone(model: nn.Module, **vone) -> nn.Module:
     if "V1" not in card.area_names:
         raise BrainlikeError(f"{card.name} has no V1 area to replace by a VOne block")
     v1 = card.area("V1")
-    child_name = v1.tap.split(".")[0]
-    child = getattr(model, child_name, None)
+    hooked = tapped_module(model, v1.tap)  # a wrapped model's V1 is read through an identity in model.taps
+    child_name = hooked or v1.tap.split(".")[0]
+    child = getattr(model, child_name, None) if "." not in child_name else None
     required = (
-        [p for p in inspect.signature(child.forward).parameters.values() if p.default is inspect.Parameter.empty]
+        [
+            p
+            for p in inspect.signature(child.forward).parameters.values()
+            if p.default is inspect.Parameter.empty and p.kind is not inspect.Parameter.VAR_KEYWORD
+        ]
         if child is not None
         else []
     )
-    if child is None or len(required) != 1 or v1.steps != 1:
+    if (
+        child is None
+        or isinstance(child, (nn.ModuleDict, nn.ModuleList))
+        or len(required) != 1
+        or required[0].kind is inspect.Parameter.VAR_POSITIONAL
+        or v1.steps != 1
+    ):
         raise BrainlikeError(
             f"{card.name}: V1 ({child_name!r}) is not a feed-forward module of the image "
             f"alone, so a VOne block cannot take its place"
         )
     probe = torch.zeros(1, 3, card.input_size, card.input_size)
     was_training = child.training
-    with torch.no_grad():
-        features = child.eval()(probe)
-    child.train(was_training)
+    try:
+        with torch.no_grad():
+            features = child.eval()(probe)
+    except Exception as error:  # V1 is a later stage of the model, whose input is not the image
+        raise BrainlikeError(
+            f"{card.name}: V1 ({child_name!r}) does not take the image as its input ({type(error).__name__}: "
+            f"{str(error).splitlines()[0] if str(error) else 'no message'}), so a VOne block cannot take its place"
+        ) from None
+    finally:
+        child.train(was_training)
     if features.ndim != 4:
         raise BrainlikeError(f"{card.name}: V1's output is not a feature map, shape {tuple(features.shape)}")
     channels, height = features.shape[1], features.shape[2]
@@ -379,6 +398,9 @@ def attach_vone(model: nn.Module, **vone) -> nn.Module:
         **vone,
     }
     setattr(model, child_name, VOneFrontEnd(VOneBlock(**config), channels))
+    if hooked is not None:
+        parent, key = v1.tap.rsplit(".", 1)
+        del model.get_submodule(parent)[key]  # its hook left with the replaced module
     areas = tuple(_vone_v1(a, f"{child_name}.vone_block.output") if a.name == "V1" else a for a in card.areas)
     model.card = replace(
         card,
