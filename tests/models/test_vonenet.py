@@ -173,7 +173,7 @@ def test_attach_vone_to_a_wrapped_model_replaces_the_module_its_v1_reads():
     import torch.nn as nn
 
     from brainlike import wrap
-    from brainlike.models.vonenet import attach_vone
+    from brainlike.models.vone_frontend import attach_vone
 
     class Tiny(nn.Module):
         def __init__(self):
@@ -196,7 +196,7 @@ def test_attach_vone_to_a_wrapped_model_replaces_the_module_its_v1_reads():
 
 
 def test_attach_vone_refuses_a_v1_that_does_not_take_the_image():
-    from brainlike.models.vonenet import attach_vone
+    from brainlike.models.vone_frontend import attach_vone
 
     with pytest.raises(BrainlikeError, match=r"V1 \('layer1'\) does not take the image as its input"):
         attach_vone(create_model("torchvision:resnet18"))

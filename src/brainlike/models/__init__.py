@@ -9,5 +9,6 @@ from brainlike.models import (  # noqa: F401
     timm_zoo,  # noqa: F401
     torchvision_zoo,  # noqa: F401
     v1resnet,  # noqa: F401
+    vone_frontend,  # noqa: F401
     vonenet,  # noqa: F401
 )

@@ -7,13 +7,12 @@ originals' (`vone_block.simple_conv_q0.weight`, `bottleneck.weight`, `model.laye
 keys of the adversarially trained file are dropped, and their stored `flags` (stride, channel
 split, k_exc, noise) configure the block, as the original loader does.
 
-`attach_vone`, registered as the front end "vone", puts a VOne block in place of the V1 area of any
-registered feed-forward backbone: `create_model("cornet_s", frontend="vone")`.
+`models.vone_frontend.attach_vone`, registered as the front end "vone", puts a VOne block in place of
+the V1 area of a feed-forward backbone: `create_model("cornet_s", frontend="vone")`.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections import OrderedDict
 from dataclasses import replace
 
@@ -24,9 +23,8 @@ from brainlike.errors import BrainlikeError
 from brainlike.layers.vone import VOneBlock
 from brainlike.models.cornet import CORblockS, Decoder, cornet_s_card, init_cornet_s
 from brainlike.models.v1resnet import init_resnet, resnet_stage
-from brainlike.registry import BRAINSCORE_LATENCIES_MS, Area, ModelCard, register_frontend, register_model, uniform_bins
+from brainlike.registry import BRAINSCORE_LATENCIES_MS, Area, ModelCard, register_model, uniform_bins
 from brainlike.weights import WeightSpec
-from brainlike.wrap import tapped_module
 
 CITATION = (
     "Dapello J*, Marques T*, Schrimpf M, Geiger F, Cox DD, DiCarlo JJ (2020). Simulating a primary visual "
@@ -116,7 +114,7 @@ class CORnetSBackEnd(nn.Sequential):
 BACKENDS = {"resnet50": ResNetBackEnd, "alexnet": AlexNetBackEnd, "cornets": CORnetSBackEnd}
 
 
-def _bottleneck(in_channels: int, out_channels: int) -> nn.Conv2d:
+def bottleneck_conv(in_channels: int, out_channels: int) -> nn.Conv2d:
     conv = nn.Conv2d(in_channels, out_channels, 1, bias=False)
     nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
     return conv
@@ -131,7 +129,7 @@ class VOneNet(nn.Module):
             raise BrainlikeError(f"unknown VOneNet back-end {backend!r}; known: {', '.join(BACKENDS)}")
         self.backend = backend
         self.vone_block = VOneBlock(**vone)
-        self.bottleneck = _bottleneck(self.vone_block.simple_channels + self.vone_block.complex_channels, 64)
+        self.bottleneck = bottleneck_conv(self.vone_block.simple_channels + self.vone_block.complex_channels, 64)
         self.model = BACKENDS[backend](num_classes=num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -208,7 +206,7 @@ def _weights(parameters: int, *entries: tuple[str, str, str, dict]) -> dict[str,
     }
 
 
-_NOTES = (
+VONE_NOTES = (
     "Noise is on by default ('neuronal', as published); block.set_noise(None) makes the model deterministic "
     "and block.fix_noise(seed) makes the noise reproducible.",
     "Gabor orientation 0 gives horizontal stripes (the kernel's x axis runs down the rows).",
@@ -230,7 +228,7 @@ def _vone_card(
         citation=CITATION,
         weights=weights,
         description=description,
-        notes=_NOTES,
+        notes=VONE_NOTES,
     )
 
 
@@ -254,7 +252,7 @@ def _alexnet_card(image_size: int = 224, visual_degrees: float = 8.0, **_) -> Mo
 def _cornets_card(image_size: int = 224, visual_degrees: float = 8.0, **_) -> ModelCard:
     backbone = cornet_s_card()
     areas = tuple(
-        _vone_v1(backbone.area("V1"), "vone_block.output")
+        vone_v1_area(backbone.area("V1"), "vone_block.output")
         if a.name == "V1"
         else replace(a, taps={s: f"model.{p}" for s, p in a.taps.items()})
         for a in backbone.areas
@@ -263,7 +261,7 @@ def _cornets_card(image_size: int = 224, visual_degrees: float = 8.0, **_) -> Mo
     return _vone_card("cornets", areas, weights, "VOne block + CORnet-S back-end", image_size, visual_degrees)
 
 
-def _vone_v1(area: Area, tap: str) -> Area:
+def vone_v1_area(area: Area, tap: str) -> Area:
     return replace(area, taps={"output": tap}, time_bins=area.time_bins[:1], silent_steps=())
 
 
@@ -315,105 +313,3 @@ def _builder(backend: str):
 register_model("vonenet_resnet50", card=_resnet_card)(_builder("resnet50"))
 register_model("vonenet_alexnet", card=_alexnet_card)(_builder("alexnet"))
 register_model("vonenet_cornets", card=_cornets_card)(_builder("cornets"))
-
-
-# -------------------------------------------------------------------------------- front end
-
-
-class VOneFrontEnd(nn.Sequential):
-    """A VOne block and a 1x1 bottleneck to the channel count the replaced V1 produced."""
-
-    def __init__(self, block: VOneBlock, out_channels: int):
-        super().__init__(
-            OrderedDict(
-                [
-                    ("vone_block", block),
-                    ("bottleneck", _bottleneck(block.simple_channels + block.complex_channels, out_channels)),
-                ]
-            )
-        )
-
-
-@register_frontend("vone")
-def attach_vone(model: nn.Module, **vone) -> nn.Module:
-    """Replace the V1 area of a feed-forward model by a VOne block + bottleneck; update `model.card`.
-
-    The block's stride is chosen so that its output has the replaced V1's spatial size at the card's
-    input size, and the bottleneck matches V1's channel count, so the areas above are unchanged.
-    """
-    card: ModelCard = model.card
-    if "V1" not in card.area_names:
-        raise BrainlikeError(f"{card.name} has no V1 area to replace by a VOne block")
-    v1 = card.area("V1")
-    hooked = tapped_module(model, v1.tap)  # a wrapped model's V1 is read through an identity in model.taps
-    child_name = hooked or v1.tap.split(".")[0]
-    child = getattr(model, child_name, None) if "." not in child_name else None
-    required = (
-        [
-            p
-            for p in inspect.signature(child.forward).parameters.values()
-            if p.default is inspect.Parameter.empty and p.kind is not inspect.Parameter.VAR_KEYWORD
-        ]
-        if child is not None
-        else []
-    )
-    if (
-        child is None
-        or isinstance(child, (nn.ModuleDict, nn.ModuleList))
-        or len(required) != 1
-        or required[0].kind is inspect.Parameter.VAR_POSITIONAL
-        or v1.steps != 1
-    ):
-        raise BrainlikeError(
-            f"{card.name}: V1 ({child_name!r}) is not a feed-forward module of the image "
-            f"alone, so a VOne block cannot take its place"
-        )
-    probe = torch.zeros(1, 3, card.input_size, card.input_size)
-    was_training = child.training
-    try:
-        with torch.no_grad():
-            features = child.eval()(probe)
-    except Exception as error:  # V1 is a later stage of the model, whose input is not the image
-        raise BrainlikeError(
-            f"{card.name}: V1 ({child_name!r}) does not take the image as its input ({type(error).__name__}: "
-            f"{str(error).splitlines()[0] if str(error) else 'no message'}), so a VOne block cannot take its place"
-        ) from None
-    finally:
-        child.train(was_training)
-    if features.ndim != 4:
-        raise BrainlikeError(f"{card.name}: V1's output is not a feature map, shape {tuple(features.shape)}")
-    channels, height = features.shape[1], features.shape[2]
-    kernel_size = vone.get("kernel_size", 25)
-    stride = max(1, round(card.input_size / height))
-    if (card.input_size - 1) // stride + 1 != height or features.shape[3] != height:
-        raise BrainlikeError(
-            f"{card.name}: V1 gives a {height}x{features.shape[3]} map at {card.input_size} px, "
-            f"which no VOne stride reproduces"
-        )
-    config = {
-        "image_size": card.input_size,
-        "visual_degrees": card.visual_degrees,
-        "stride": stride,
-        "kernel_size": kernel_size,
-        **vone,
-    }
-    setattr(model, child_name, VOneFrontEnd(VOneBlock(**config), channels))
-    if hooked is not None:
-        parent, key = v1.tap.rsplit(".", 1)
-        del model.get_submodule(parent)[key]  # its hook left with the replaced module
-    areas = tuple(_vone_v1(a, f"{child_name}.vone_block.output") if a.name == "V1" else a for a in card.areas)
-    model.card = replace(
-        card,
-        areas=areas,
-        visual_degrees=config["visual_degrees"],
-        preprocessing="half",
-        weights={},
-        notes=(
-            *card.notes,
-            f"V1 replaced by a VOne block (stride {stride}) and a 1x1 bottleneck to {channels} "
-            f"channels; the areas above keep their weights.",
-            _NOTES[0],
-        ),
-        config={**card.config, "frontend": "vone"},
-    )
-    return model
