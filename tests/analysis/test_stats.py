@@ -39,21 +39,37 @@ def test_model_stats_rows():
     assert stats.areas[0].rf_degrees == 11 * 8 / 96
 
 
-def test_areas_of_a_wrapped_model_count_the_flops_of_their_modules():
-    """A wrapped model's taps are identities beside the model; their FLOPs are those of the hooked modules."""
+def test_areas_of_a_wrapped_model_count_the_flops_since_the_previous_area():
+    """A wrapped model's taps are identities beside the model; an area's FLOPs are those spent after the
+    previous area's output, so that AlexNet's V1 (a pooling layer after conv1) is not free."""
     import torchvision
 
     from brainlike import wrap
     from brainlike.analysis.stats import module_flops
 
     x = torch.zeros(1, 3, 64, 64)
-    _, per_module = module_flops(torchvision.models.resnet18(), x)
+    total, per_module = module_flops(torchvision.models.resnet18(), x)
+    resnet_modules = per_module
     model = wrap(torchvision.models.resnet18(), name="r18", areas={"V1": "layer1", "IT": "layer4"}, input_size=64)
     stats = model_stats(model)
-    assert {a.area: a.flops for a in stats.areas} == {"V1": per_module["layer1"], "IT": per_module["layer4"]}
-    assert 0 < stats.areas[0].flops < stats.flops
+    assert stats.flops == total
+    assert {a.area: a.flops for a in stats.areas} == {
+        "V1": per_module["conv1"] + per_module["layer1"],
+        "IT": per_module["layer2"] + per_module["layer3"] + per_module["layer4"],
+    }
+
+    alexnet = torchvision.models.alexnet()
+    _, per_module = module_flops(alexnet, torch.zeros(1, 3, 224, 224))
+    areas = {"V1": "features.2", "V2": "features.7", "V4": "features.7", "IT": "features.12"}
+    flops = {a.area: a.flops for a in model_stats(wrap(alexnet, name="alexnet", areas=areas)).areas}
+    assert flops == {
+        "V1": per_module["features.0"],
+        "V2": per_module["features.3"] + per_module["features.6"],  # features.7 is the ReLU after conv 3
+        "V4": 0,  # the same module as V2: nothing more is computed for it
+        "IT": per_module["features.8"] + per_module["features.10"],
+    }
 
     leaves = model_stats(wrap(torchvision.models.resnet18(), name="r18 leaves", input_size=64))
     flops = {a.area: a.flops for a in leaves.areas}
-    assert flops["layer1.0.conv1"] == per_module["layer1.0.conv1"] > 0
+    assert flops["layer1.0.conv1"] == resnet_modules["layer1.0.conv1"] > 0
     assert flops["layer1.0.relu"] == 0  # a leaf without convolutions or matrix products, not its block

@@ -1,9 +1,11 @@
 """Architecture statistics: parameters, FLOPs, output shapes and receptive fields per area.
 
 FLOPs are counted by torch's FlopCounterMode (a multiply-add counts as two FLOPs; convolutions and
-matrix products only) on the direct algorithm, whatever fast path the machine would take. Receptive
-fields are measured, not derived by hand: the gradient of an area's centre unit (last step) with respect
-to the input is non-zero exactly on the pixels that can reach it. Normalisation layers that pool over
+matrix products only) on the direct algorithm, whatever fast path the machine would take. An area's
+FLOPs are those of the module that computes it; for a wrapped model, whose area names one module in a
+sequence, those spent since the previous area's output. Receptive fields are measured, not derived by
+hand: the gradient of an area's centre unit (last step) with respect to the input is non-zero exactly on
+the pixels that can reach it. Normalisation layers that pool over
 space (GroupNorm, LayerNorm, InstanceNorm) would make every unit depend on every pixel, so they are
 bypassed while measuring; the result is the receptive field of the convolutional geometry, which is
 what "RF size" means for these models.
@@ -50,15 +52,22 @@ def param_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def module_flops(model: nn.Module, x: torch.Tensor) -> tuple[int, dict[str, int]]:
-    """Total FLOPs of one forward pass on `x`, and FLOPs per module path (each module called in the pass)."""
-    with FlopCounterMode(display=False) as counter, torch.no_grad(), fast_paths("off"):
+def _counted(model: nn.Module, x: torch.Tensor, counter: FlopCounterMode | None = None) -> FlopCounterMode:
+    """One forward pass of `x` in eval mode on the direct algorithm, counted; the finished counter."""
+    counter = FlopCounterMode(display=False) if counter is None else counter
+    with counter, torch.no_grad(), fast_paths("off"):
         was_training = model.training
         model.eval()
         try:
             model(x)
         finally:
             model.train(was_training)
+    return counter
+
+
+def module_flops(model: nn.Module, x: torch.Tensor) -> tuple[int, dict[str, int]]:
+    """Total FLOPs of one forward pass on `x`, and FLOPs per module path (each module called in the pass)."""
+    counter = _counted(model, x)
     prefix = f"{type(model).__name__}."
     per_module = {
         name[len(prefix) :]: int(sum(c.values()))
@@ -68,20 +77,44 @@ def module_flops(model: nn.Module, x: torch.Tensor) -> tuple[int, dict[str, int]
     return int(counter.get_total_flops()), per_module
 
 
+def flops_between(model: nn.Module, x: torch.Tensor, paths: list[str]) -> dict[str, int]:
+    """Per module path: the FLOPs spent, in one forward pass on `x`, before each of its calls since the
+    previous call of any module in `paths` (or the start), summed over its calls."""
+    modules = dict(model.named_modules())
+    counter = FlopCounterMode(display=False)
+    spent, last = dict.fromkeys(paths, 0), [0]
+
+    def mark(path: str):
+        def hook(_module, _inputs, _output):
+            now = counter.get_total_flops()
+            spent[path] += now - last[0]
+            last[0] = now
+
+        return hook
+
+    handles = [modules[p].register_forward_hook(mark(p)) for p in paths]
+    try:
+        _counted(model, x, counter)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {p: int(v) for p, v in spent.items()}
+
+
 def count_flops(model: nn.Module, x: torch.Tensor) -> tuple[int, dict[str, int]]:
     """Total FLOPs of one forward pass on `x`, and FLOPs per top-level child module."""
     total, per_module = module_flops(model, x)
     return total, {name: per_module.get(name, 0) for name, _ in model.named_children()}
 
 
-def _area_flops(model: nn.Module, per_module: dict[str, int], tap: str) -> int:
-    """FLOPs of the module an area's tap reads: the submodule `wrap()` hooked for a wrapped model's tap,
-    the module itself where an area is read at a module (`wrap(areas=None)`), and otherwise the innermost
-    counted module holding the identity tap (`connections.V1` for `connections.V1.output_bu`, `V1` for
-    `V1.output`)."""
-    source = tapped_module(model, tap)
-    if source is not None:
-        return per_module.get(source, 0)
+def _area_flops(model: nn.Module, per_module: dict[str, int], since_previous: dict[str, int], tap: str) -> int:
+    """FLOPs of an area: for a wrapped model's tap (`since_previous`), those spent since the previous
+    area's output, since the module it names may be one step of a sequence (a pooling layer after a
+    convolution); for an area read directly at a module (`wrap(areas=None)`), that module's alone; and
+    otherwise those of the innermost counted module holding the identity tap (`connections.V1` for
+    `connections.V1.output_bu`, `V1` for `V1.output`)."""
+    if tap in since_previous:
+        return since_previous[tap]
     if not isinstance(dict(model.named_modules()).get(tap), nn.Identity):
         return per_module.get(tap, 0)
     parts = tap.split(".")
@@ -136,6 +169,8 @@ def model_stats(model: nn.Module, input_size: int | None = None) -> ModelStats:
     size = input_size or card.input_size
     x = torch.zeros(1, 3, size, size)
     total, per_module = module_flops(model, x)
+    wrapped = [area.tap for area in card.areas if tapped_module(model, area.tap) is not None]
+    since_previous = flops_between(model, x, wrapped) if wrapped else {}
     shapes = {area: steps[-1].shape for area, steps in record(model, x, steps=[-1]).items()}
     fields = receptive_fields(model, size)
     rows = []
@@ -146,7 +181,7 @@ def model_stats(model: nn.Module, input_size: int | None = None) -> ModelStats:
                 area=area.name,
                 steps=area.steps,
                 shape=tuple(shapes[area.name][1:]),
-                flops=_area_flops(model, per_module, area.tap),
+                flops=_area_flops(model, per_module, since_previous, area.tap),
                 rf_pixels=rf,
                 rf_degrees=pixels_to_degrees(rf, visual_degrees=card.visual_degrees, input_size=size),
                 rf_clipped=clipped,
