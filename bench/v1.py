@@ -5,11 +5,12 @@
     python bench/v1.py --cap 200                # a quick check: at most 200 of the selected units
 
 Each model runs in its own subprocess (random weights, seed 0) so that its peak memory (max RSS) is its
-own. The headline rows measure every unit the protocol selects (no cap, as Brain-Score does); `--cap N`
-measures a seeded subset of N instead (the forward passes are the same, only the analysis shrinks).
-Prints the time split (stimulus rendering / forward / analysis), the units selected and measured, the
-peak memory and, for VOneResNet-50, the target (total < 600 s, peak < 4 GB on 2 cores); writes
-bench/results/v1.json (bench/results/v1-cap<N>.json with a cap).
+own, with malloc keeping freed memory as the `brainlike` command does (`runtime.allocator`;
+BRAINLIKE_MALLOC=system for glibc's default). The headline rows measure every unit the protocol selects
+(no cap, as Brain-Score does); `--cap N` measures a seeded subset of N instead (the forward passes are
+the same, only the analysis shrinks). Prints the time split (stimulus rendering / forward / analysis),
+the units selected and measured, the peak memory and, for VOneResNet-50, the target (total < 600 s, peak
+< 4 GB on 2 cores); writes bench/results/v1.json (bench/results/v1-cap<N>.json with a cap).
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ def run_one(name: str, threads: int, max_units: int | None, batch_size: int | No
     from brainlike import create_model
     from brainlike.analysis.v1 import measure_v1
     from brainlike.kernels.calibration import decisions
+    from brainlike.runtime.allocator import keep_freed_memory
 
+    kept = keep_freed_memory()  # as `brainlike v1` runs; BRAINLIKE_MALLOC=system measures without it
     torch.set_num_threads(threads)
     torch.manual_seed(0)  # the same random weights on every run
     model = create_model(name).to(device)
@@ -49,6 +52,7 @@ def run_one(name: str, threads: int, max_units: int | None, batch_size: int | No
         "threads": threads,
         "cap": max_units,
         "batch_size": batch_size or "auto",
+        "malloc_keeps_freed_memory": kept,
         # each route of each calibrated shape runs 1 + 3 times; the best of 3 is kept: a lower bound
         "fast_path_calibration_s_at_least": round(4 * sum(sum(d.seconds.values()) for d in decisions()), 2),
         "fast_path_shapes": [list(map(str, d.shape_class)) + [d.chosen] for d in decisions()],

@@ -70,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as stop:  # --help, --version, or a one-line usage error: its status, as a return value
         return stop.code or 0
+    from brainlike.runtime.allocator import keep_freed_memory  # after parsing: --help imports no torch
+
+    keep_freed_memory()  # large activations reuse memory instead of faulting in fresh pages each time
     try:
         args.handler(args)
     except BrainlikeError as error:
