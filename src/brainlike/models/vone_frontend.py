@@ -58,13 +58,8 @@ def attach_vone(model: nn.Module, **vone) -> nn.Module:
         if child is not None
         else []
     )
-    if (
-        child is None
-        or isinstance(child, (nn.ModuleDict, nn.ModuleList))
-        or len(required) != 1
-        or required[0].kind is inspect.Parameter.VAR_POSITIONAL
-        or v1.steps != 1
-    ):
+    # a container (ModuleDict, ModuleList) has no forward of its own: its stand-in takes *input
+    if child is None or len(required) != 1 or required[0].kind is inspect.Parameter.VAR_POSITIONAL or v1.steps != 1:
         raise BrainlikeError(
             f"{card.name}: V1 ({child_name!r}) is not a feed-forward module of the image "
             f"alone, so a VOne block cannot take its place"
